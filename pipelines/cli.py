@@ -1,0 +1,220 @@
+"""The ``paperlake`` command: a thin layer over the flow and the library.
+
+Exit codes: 0 ok, 1 failed, 2 usage error, 3 quarantined input under --strict.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines import __version__
+from pipelines.errors import PaperlakeError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 0, 1, 2, 3
+
+app = typer.Typer(
+    help="Turn folders of scraped paper-listing dumps into a Parquet + DuckDB warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Logs and CI are not terminals: give tables room rather than 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-22") from None
+
+
+def _quiet_prefect(debug: bool) -> None:
+    """Keep Prefect's own logs out of the user's terminal unless --debug."""
+    # A failed flow is reported by the CLI in one line; Prefect would add a traceback.
+    level = "DEBUG" if debug else "CRITICAL"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_ROOT_LEVEL", level)
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The temporary server can take 20+ s to start on a small machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not debug:
+        logging.getLogger("prefect").setLevel(logging.CRITICAL)
+
+
+def _fail(message: str, debug: bool, code: int = EXIT_FAILED) -> None:
+    if debug:
+        traceback.print_exc()
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _render_summary(summary) -> None:
+    files = Table(title="Input files", title_justify="left")
+    files.add_column("file", no_wrap=True)
+    for col, justify in [
+        ("format", "left"),
+        ("captured", "left"),
+        ("date from", "left"),
+        ("lines", "right"),
+        ("records", "right"),
+        ("rejected", "right"),
+        ("furniture", "right"),
+        ("accounted", "center"),
+    ]:
+        files.add_column(col, justify=justify)
+    for row in summary.sources.sort("source_file").iter_rows(named=True):
+        parts = row["n_record_lines"] + row["n_rejected_lines"] + row["n_furniture_lines"]
+        accounted = "ok" if parts == row["n_lines"] else f"[red]{parts} of {row['n_lines']}[/]"
+        files.add_row(
+            row["source_file"],
+            row["format"] or "[red](quarantined)[/]",
+            str(row["capture_date"]),
+            row["capture_date_origin"],
+            str(row["n_lines"]),
+            str(row["n_records"]),
+            str(row["n_rejected_lines"]),
+            str(row["n_furniture_lines"]),
+            accounted,
+        )
+    console.print(files)
+
+    by_format = Table(title="By format", title_justify="left")
+    for col in ("format", "files", "lines", "records", "rejected lines", "furniture lines"):
+        by_format.add_column(col, justify="left" if col == "format" else "right")
+    for row in summary.by_format().iter_rows():
+        by_format.add_row(*(str(v) for v in row))
+    console.print(by_format)
+
+    totals = Table(title="Warehouse", title_justify="left", show_header=False)
+    totals.add_column("what")
+    totals.add_column("value", justify="right")
+    totals.add_row("records", str(summary.n_records))
+    totals.add_row("rejected lines", str(summary.n_rejected_lines))
+    totals.add_row("papers", str(summary.n_papers))
+    totals.add_row("authors", str(summary.n_authors))
+    totals.add_row("views published", str(summary.n_views))
+    for stage, seconds in summary.stage_seconds.items():
+        totals.add_row(f"time: {stage}", f"{seconds:.2f} s")
+    console.print(totals)
+    for warning in summary.warnings:
+        console.print(f"[yellow]note:[/] {warning}", highlight=False)
+    console.print(f"Published [bold]{summary.database_path}[/]")
+
+
+@app.command()
+def refresh(
+    raw: Annotated[Path, typer.Option("--raw", help="Folder of input dumps.")] = Path("raw"),
+    warehouse: Annotated[
+        Path, typer.Option("--warehouse", help="Folder for the Parquet tables and DuckDB file.")
+    ] = Path("warehouse"),
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Capture date (YYYY-MM-DD) for every dump, overriding raw/manifest.toml.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 3 when any line or file was quarantined.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and Prefect logs.")
+    ] = False,
+) -> None:
+    """Extract every dump in --raw, link, and publish the warehouse."""
+    as_of_date = _parse_date(as_of)
+    if not raw.is_dir():
+        _fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
+    _quiet_prefect(debug)
+    try:
+        from pipelines.flows import refresh_flow
+        from pipelines.sources import read_manifest
+
+        read_manifest(raw)  # a bad manifest fails here, before Prefect starts
+
+        started = time.perf_counter()
+        with console.status("Refreshing the warehouse (Prefect flow)..."):
+            summary = refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse), as_of=as_of_date)
+    except PaperlakeError as err:
+        _fail(str(err), debug)
+    except Exception as err:
+        _fail(f"refresh failed: {type(err).__name__}: {err}", debug)
+    summary.stage_seconds["total (with Prefect start-up)"] = time.perf_counter() - started
+    _render_summary(summary)
+    if strict and summary.has_rejects:
+        err_console.print(
+            f"[bold red]strict:[/] {summary.n_rejected_lines} lines and "
+            f"{summary.n_quarantined_files} whole files were quarantined (see the rejects table)"
+        )
+        raise typer.Exit(EXIT_STRICT)
+
+
+@app.command()
+def detect(
+    files: Annotated[list[Path], typer.Argument(help="Dump files to inspect.")],
+) -> None:
+    """Say which format each file is detected as, and why."""
+    from pipelines.extract import detect_format
+    from pipelines.extract.text import decode_dump, split_lines
+
+    table = Table()
+    for col in ("file", "format", "encoding", "why"):
+        table.add_column(col)
+    for path in files:
+        try:
+            decoded = decode_dump(path.read_bytes())
+        except OSError as err:
+            table.add_row(str(path), "[red]unreadable[/]", "", str(err.strerror or err))
+            continue
+        if decoded.is_binary:
+            table.add_row(str(path), "[red]binary[/]", decoded.encoding, decoded.note or "")
+            continue
+        result = detect_format(split_lines(decoded.text))
+        table.add_row(
+            str(path), result.format or "[red]unknown[/]", decoded.encoding, result.reason
+        )
+    console.print(table)
+
+
+@app.command("formats")
+def list_formats() -> None:
+    """List the dump formats paperlake can parse."""
+    from pipelines.extract import formats
+
+    table = Table()
+    table.add_column("format")
+    table.add_column("description")
+    for name, fmt in sorted(formats().items()):
+        table.add_row(name, fmt.description)
+    console.print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print paperlake's version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

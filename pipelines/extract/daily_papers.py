@@ -1,0 +1,153 @@
+"""Format C: a Hugging Face "Daily Papers" listing.
+
+A page header, the listing date, then records: a title, an abstract and an
+optional trailer of three lines ("• 3 authors" or an organisation, "·", the
+date with an optional upvote count). Titles and abstracts are told apart by
+shape: an abstract is a long paragraph, a title a short line.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
+from pipelines.extract.patterns import DATE, collapse_spaces
+from pipelines.extract.registry import Detection, ParsedDump, register_format
+
+# Lines the site prints around the listing: page furniture, not data.
+PAGE_FURNITURE = (
+    "new",
+    "Get trending papers in your email inbox!",
+    "Subscribe",
+    "Daily Papers",
+    "byAK and the research community",
+)
+AUTHOR_COUNT = r"^•\s*(\d+)\s+authors?$"
+SEPARATOR = "·"
+DATE_LINE = rf"^(?P<date_text>{DATE})(?:\s+(?P<upvotes>\d+))?$"
+# An abstract is a paragraph; the longest titles seen are well under this.
+ABSTRACT_MIN_CHARS = 200
+
+
+def detect_daily_papers(lines: pl.DataFrame) -> Detection:
+    content = non_blank(lines)["content"]
+    if content.is_empty():
+        return Detection(0.0, "no text")
+    furniture = int(content.is_in(PAGE_FURNITURE).sum())
+    counts = int(content.str.contains(AUTHOR_COUNT).sum())
+    seps = int((content == SEPARATOR).sum())
+    score = min(1.0, 0.2 * furniture + 0.1 * counts + 0.1 * seps)
+    return Detection(
+        score, f"{furniture} header lines, {counts} author-count lines, {seps} '·' separators"
+    )
+
+
+@register_format(
+    "daily_papers",
+    "C: Hugging Face Daily Papers listing (title, abstract, author count, date)",
+    detect_daily_papers,
+)
+def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
+    """Parse a Daily Papers listing (format C)."""
+    nb = non_blank(lines).with_columns(
+        is_sep=pl.col("content") == SEPARATOR,
+        is_count=pl.col("content").str.contains(AUTHOR_COUNT),
+        is_date=pl.col("content").str.contains(DATE_LINE),
+        is_furniture=pl.col("content").is_in(PAGE_FURNITURE),
+    )
+    nb = nb.with_columns(
+        # The trailer: "<count or organisation>", "·", "<date> [upvotes]".
+        is_trailer_date=pl.col("is_date") & pl.col("is_sep").shift(1).fill_null(False),
+        is_trailer_head=pl.col("is_sep").shift(-1).fill_null(False) & ~pl.col("is_sep"),
+    )
+    # The listing date: a date alone on its line before any trailer.
+    first_trailer = nb.filter(pl.col("is_sep"))["idx"].min()
+    before_records = pl.col("idx") < (first_trailer if first_trailer is not None else 2**62)
+    nb = nb.with_columns(
+        is_listing_date=pl.col("is_date")
+        & ~pl.col("is_trailer_date")
+        & before_records
+        & (pl.col("is_date") & before_records).cast(pl.Int64).cum_sum().eq(1),
+    )
+    is_text = ~(
+        pl.col("is_sep")
+        | pl.col("is_trailer_date")
+        | pl.col("is_trailer_head")
+        | pl.col("is_furniture")
+        | pl.col("is_listing_date")
+    )
+    is_long = pl.col("content").str.len_chars() >= ABSTRACT_MIN_CHARS
+    nb = nb.with_columns(is_text=is_text, is_long=is_long)
+    nb = nb.with_columns(
+        # A title is a short text line directly followed by a long one.
+        is_title=pl.col("is_text")
+        & ~pl.col("is_long")
+        & (pl.col("is_text") & pl.col("is_long")).shift(-1).fill_null(False),
+    )
+    nb = nb.with_columns(
+        is_abstract=pl.col("is_text")
+        & pl.col("is_long")
+        & pl.col("is_title").shift(1).fill_null(False)
+    )
+    # A trailer belongs to the record whose abstract it directly follows.
+    nb = nb.with_columns(
+        title_no=pl.when(pl.col("is_title")).then(pl.col("is_title").cast(pl.Int64).cum_sum()),
+        follows_abstract=pl.col("is_abstract").shift(1).fill_null(False),
+    )
+    nb = nb.with_columns(
+        trailer_ok=(pl.col("is_trailer_head") & pl.col("follows_abstract")),
+    )
+    nb = nb.with_columns(
+        trailer_ok=pl.col("trailer_ok")
+        | (pl.col("is_sep") & pl.col("trailer_ok").shift(1).fill_null(False))
+    ).with_columns(
+        trailer_ok=pl.col("trailer_ok")
+        | (pl.col("is_trailer_date") & pl.col("trailer_ok").shift(1).fill_null(False))
+    )
+    in_record = pl.col("is_title") | pl.col("is_abstract") | pl.col("trailer_ok")
+    nb = nb.with_columns(
+        rec=pl.when(in_record).then(pl.col("title_no").forward_fill()),
+        role=pl.when(in_record)
+        .then(pl.lit(RECORD))
+        .when(pl.col("is_furniture") | pl.col("is_listing_date"))
+        .then(pl.lit(FURNITURE))
+        .otherwise(pl.lit(REJECT)),
+        reason=pl.when(in_record | pl.col("is_furniture") | pl.col("is_listing_date"))
+        .then(None)
+        .when(pl.col("is_sep") | pl.col("is_trailer_head") | pl.col("is_trailer_date"))
+        .then(pl.lit("author/date trailer with no title and abstract before it"))
+        .when(pl.col("is_long"))
+        .then(pl.lit("paragraph with no title before it"))
+        .otherwise(pl.lit("line with no abstract after it (cut-off record or stray text)")),
+    )
+
+    def pick(flag: str) -> pl.Expr:
+        return pl.col("content").filter(pl.col(flag)).first()
+
+    records = (
+        nb.filter(pl.col("role") == RECORD)
+        .group_by("rec")
+        .agg(
+            title=pick("is_title"),
+            abstract=pick("is_abstract"),
+            head=pl.col("content").filter(pl.col("is_trailer_head")).first(),
+            date_line=pl.col("content").filter(pl.col("is_trailer_date")).first(),
+        )
+    )
+    date_parts = pl.col("date_line").str.extract_groups(DATE_LINE)
+    count = pl.col("head").str.extract(AUTHOR_COUNT, 1).cast(pl.Int64)
+    records = records.with_columns(
+        title=collapse_spaces(pl.col("title")),
+        author_count=count,
+        affiliations=pl.when(pl.col("head").is_not_null() & count.is_null())
+        .then(pl.concat_list(pl.col("head")))
+        .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+        authors=pl.lit([], dtype=pl.List(pl.String)),
+        # No names are printed, so whatever the count, the list is incomplete.
+        authors_truncated=pl.lit(True),
+        date_text=date_parts.struct.field("date_text"),
+        upvotes=date_parts.struct.field("upvotes").cast(pl.Int64),
+    )
+    profile = {"listing_date_text": nb.filter(pl.col("is_listing_date"))["content"].first()}
+    labelled = nb.select("line_no", "role", "rec", "reason")
+    return ParsedDump(attach_labels(lines, labelled), records, profile)

@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame steps: clean text and names, link records to papers."""

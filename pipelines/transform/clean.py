@@ -1,0 +1,56 @@
+"""Normalisation keys for titles and person names.
+
+Keys are for matching only; display values keep what the page printed.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# LaTeX escapes that stand for a character ("R\&D").
+_LATEX_ESCAPE = r"\\([&%$#_{}])"
+# LaTeX commands ("\rm", "\mathrm", "\times"): dropped, their arguments kept.
+_LATEX_COMMAND = r"\\[A-Za-z]+\s*"
+_LATEX_MARKUP = r"[$^_{}]"
+
+
+def strip_latex(text: pl.Expr) -> pl.Expr:
+    """Reduce inline LaTeX to its text: ``$\\rm A^2Q$`` -> ``A2Q``."""
+    return (
+        text.str.replace_all(_LATEX_ESCAPE, "$1")
+        .str.replace_all(_LATEX_COMMAND, "")
+        .str.replace_all(_LATEX_MARKUP, "")
+    )
+
+
+def title_key(title: pl.Expr) -> pl.Expr:
+    """A matching key for a title: NFKC, LaTeX reduced, case and punctuation folded.
+
+    "Nexus:Proactive ..." and "Nexus: Proactive ..." get the same key.
+    """
+    return (
+        strip_latex(title.str.normalize("NFKC"))
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+    )
+
+
+def has_markup(title: pl.Expr) -> pl.Expr:
+    """True when a title carries LaTeX markup."""
+    return title.str.contains(r"[$\\]")
+
+
+def name_key(name: pl.Expr) -> pl.Expr:
+    """A matching key for a person's "Given Family" name.
+
+    Accents, case, hyphens, dots and spacing are folded: "Jean-Luc Réné" and
+    "jean luc rene" agree.
+    """
+    return (
+        name.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}+", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+    )

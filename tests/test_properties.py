@@ -1,0 +1,280 @@
+"""Property tests: records rendered in each format parse back to the same fields,
+and no text makes a parser raise or lose a line."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from conftest import CAPTURE
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.extract import extract_dump, formats
+from pipelines.extract.assemble import finish
+from pipelines.extract.text import split_lines
+
+GIVEN = ["Kay", "Jean-Luc", "Sören", "Zhihao", "Ana", "José", "Łukasz", "Mei", "George H.", "Yu"]
+FAMILY = ["Liu", "Müller", "O'Brien", "McKenzie", "García-López", "Zhang", "Dubois", "Qi", "Jia"]
+WORDS = [
+    "Efficient",
+    "Serving",
+    "of",
+    "for",
+    "Large",
+    "Language",
+    "Models",
+    "on",
+    "Sparse",
+    "Attention",
+    "via",
+    "Graph",
+    "Neural",
+    "Networks",
+    "with",
+    "Speculative",
+    "Decoding",
+]
+ENDINGS = ["GPUs", "LLM", "DNNs", "Max-Flow", "Systems", "Graphs", "Inference", "2.0", "Scale"]
+HEADS = ["SpecInfer:", "MagicPIG:", "Quarl:", "TC-GNN:", "Towards", "Scalable", "LightSeq2:"]
+CATEGORIES = ["LG", "DC", "QUANT-PH", "AS", "CV", "MA", "DS"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+names = st.builds(lambda g, f: f"{g} {f}", st.sampled_from(GIVEN), st.sampled_from(FAMILY))
+titles = st.builds(
+    lambda head, middle, end: " ".join([head, *middle, end]),
+    st.sampled_from(HEADS),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=8),
+    st.sampled_from(ENDINGS),
+)
+abstracts = st.lists(st.sampled_from(WORDS), min_size=40, max_size=80).map(
+    lambda w: "We study " + " ".join(w) + "."
+)
+dates = st.builds(
+    lambda y, m, d: (y, m, d),
+    st.one_of(st.none(), st.integers(2010, 2025)),
+    st.integers(1, 12),
+    st.integers(1, 28),
+)
+
+
+def _date_text(d: tuple) -> str:
+    year, month, day = d
+    return f"{MONTHS[month - 1]} {day}" + (f", {year}" if year else "")
+
+
+def _resolved(d: tuple) -> date:
+    year, month, day = d
+    if year:
+        return date(year, month, day)
+    guess = date(CAPTURE.year, month, day)
+    return guess if guess <= CAPTURE else date(CAPTURE.year - 1, month, day)
+
+
+profile_records = st.fixed_dictionaries(
+    {
+        "category": st.sampled_from(CATEGORIES),
+        "date": dates,
+        "code": st.booleans(),
+        "title": titles,
+        "authors": st.lists(names, min_size=1, max_size=3),
+        "cut": st.booleans(),
+        "orgs": st.lists(st.sampled_from(["pku", "berkeley", "deepmind", "uw"]), max_size=2),
+        "abstract": abstracts,
+    }
+)
+
+
+def _author_line(r: dict) -> str:
+    cut = r["cut"] and len(r["authors"]) == 3
+    line = ", ".join(r["authors"]) + (" et al." if cut else "")
+    return line + (" · " + ", ".join(r["orgs"]) if r["orgs"] else "")
+
+
+def _parse(text: str):
+    e = extract_dump(text.encode("utf-8"), "generated.txt", CAPTURE, "as-of")
+    assert e.accounted_lines == e.source["n_lines"][0]
+    return e
+
+
+def _check_profile_records(e, records: list[dict]) -> None:
+    assert e.records.height == len(records)
+    for got, r in zip(e.records.to_dicts(), records, strict=True):
+        assert got["title"] == r["title"]
+        assert got["authors"] == r["authors"]
+        assert got["authors_truncated"] == (r["cut"] and len(r["authors"]) == 3)
+        assert got["affiliations"] == r["orgs"]
+        assert got["category"] == r["category"]
+        assert got["has_code"] == r["code"]
+        assert got["published_date"] == _resolved(r["date"])
+        assert got["abstract"] == r["abstract"]
+
+
+def _meta(r: dict) -> str:
+    return r["category"] + _date_text(r["date"]) + ("Code" if r["code"] else "")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(profile_records, min_size=1, max_size=6))
+def test_profile_page_round_trip(records: list[dict]) -> None:
+    header = [
+        "Ana Liu",
+        "",
+        "LG",
+        "h-index3",
+        "9papers",
+        "40citations",
+        "Novelty5%",
+        "AI Score7",
+        "",
+        f"{len(records)} Papers",
+        "",
+    ]
+    body = []
+    for r in records:
+        body += [_meta(r), r["title"], "", _author_line(r), "", r["abstract"], ""]
+    e = _parse("\n".join(header + body))
+    assert e.source["format"][0] == "profile_page"
+    _check_profile_records(e, records)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(profile_records, min_size=2, max_size=6))
+def test_collapsed_profile_page_round_trip(records: list[dict]) -> None:
+    body = []
+    for r in records:
+        body += [_meta(r), r["title"] + _author_line(r), r["abstract"]]
+    e = _parse("\n".join(body))
+    assert e.source["format"][0] == "collapsed_profile_page"
+    _check_profile_records(e, records)
+
+
+daily_records = st.fixed_dictionaries(
+    {
+        "title": titles,
+        "abstract": abstracts,
+        "trailer": st.one_of(
+            st.none(),
+            st.tuples(
+                st.one_of(st.integers(1, 40), st.sampled_from(["Berkeley UC Berkeley", "NVIDIA"])),
+                dates,
+                st.one_of(st.none(), st.integers(1, 500)),
+            ),
+        ),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(daily_records, min_size=1, max_size=6), dates)
+def test_daily_papers_round_trip(records: list[dict], listing: tuple) -> None:
+    lines = [
+        "new",
+        "",
+        "Get trending papers in your email inbox!",
+        "",
+        "Subscribe",
+        "",
+        "Daily Papers",
+        "",
+        "byAK and the research community",
+        "",
+        _date_text((None, *listing[1:])),
+        "",
+    ]
+    for r in records:
+        lines += [r["title"], "", r["abstract"], ""]
+        if r["trailer"]:
+            head, d, votes = r["trailer"]
+            head_line = f"  • {head} authors" if isinstance(head, int) else head
+            lines += [head_line, "·", _date_text(d) + (f" {votes}" if votes else ""), ""]
+    e = _parse("\n".join(lines))
+    assert e.source["format"][0] == "daily_papers"
+    assert e.records.height == len(records)
+    for got, r in zip(e.records.to_dicts(), records, strict=True):
+        assert (got["title"], got["abstract"], got["authors"]) == (r["title"], r["abstract"], [])
+        if r["trailer"] is None:
+            assert got["published_date"] is None and got["author_count"] is None
+            continue
+        head, d, votes = r["trailer"]
+        assert got["published_date"] == _resolved(d)
+        assert got["upvotes"] == votes
+        if isinstance(head, int):
+            assert (got["author_count"], got["affiliations"]) == (head, [])
+        else:
+            assert (got["author_count"], got["affiliations"]) == (None, [head])
+
+
+scholar_records = st.fixed_dictionaries(
+    {
+        "title": titles,
+        "authors": st.lists(
+            st.tuples(st.sampled_from(FAMILY), st.sampled_from(GIVEN)), min_size=1, max_size=8
+        ),
+        "affiliations": st.one_of(
+            st.none(), st.sampled_from(["MIT", "Institute of Automation, CAS", "Univ. of X (Y)"])
+        ),
+        "abstract": abstracts,
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(scholar_records, min_size=2, max_size=6))
+def test_scholar_profile_round_trip(records: list[dict]) -> None:
+    lines = ["Hu, Qinghao"]
+    for r in records:
+        if r["affiliations"]:
+            author_line = " | ".join(f"{f}, {g} ({r['affiliations']})" for f, g in r["authors"])
+        else:
+            author_line = ", ".join(f"{f}, {g}" for f, g in r["authors"])
+        lines += [r["title"], author_line, r["abstract"]]
+    e = _parse("\n".join(lines))
+    assert e.source["format"][0] == "scholar_profile"
+    assert e.profile["owner_name"][0] == "Qinghao Hu"
+    assert e.records.height == len(records)
+    for got, r in zip(e.records.to_dicts(), records, strict=True):
+        assert got["title"] == r["title"]
+        assert got["authors"] == [f"{g} {f}" for f, g in r["authors"]]
+        want_aff = [r["affiliations"]] if r["affiliations"] else []
+        assert got["affiliations"] == want_aff
+
+
+# Lines that look like pieces of every format, mixed with arbitrary text.
+FRAGMENTS = [
+    "",
+    "·",
+    "  • 3 authors",
+    "LGMay 18Code",
+    "DCDec 4, 2025",
+    "Apr 20",
+    "Mar 10 3",
+    "Hu, Qinghao",
+    "Yang, Shang, Guo, Junxian",
+    "Kay Liu, Yue Zhao et al. · pku",
+    "h-index22",
+    "14 Papers",
+    "Daily Papers",
+    "x" * 300,
+    "Title: A Study",
+]
+lines_strategy = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=80)), max_size=40)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines_strategy)
+def test_no_text_makes_a_parser_raise_or_lose_a_line(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    table = split_lines(text)
+    for name, fmt in formats().items():
+        records, rejects, furniture, _ = finish(fmt.parse(table), "f.txt", name, CAPTURE)
+        spans = int((records["line_end"] - records["line_start"] + 1).sum())
+        rejected = int((rejects["line_end"] - rejects["line_start"] + 1).sum())
+        assert spans + rejected + furniture == table.height, name
+        # No line is claimed twice.
+        claimed = sorted(
+            n
+            for frame in (records, rejects)
+            for s, t in zip(frame["line_start"], frame["line_end"], strict=True)
+            for n in range(s, t + 1)
+        )
+        assert len(claimed) == len(set(claimed)), name
