@@ -153,6 +153,8 @@ def refresh(
             summary = refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse), as_of=as_of_date)
     except PaperlakeError as err:
         _fail(str(err), debug)
+    except OSError as err:
+        _fail(f"{err.filename or 'file system'}: {err.strerror or err}", debug)
     except Exception as err:
         _fail(f"refresh failed: {type(err).__name__}: {err}", debug)
     summary.stage_seconds["total (with Prefect start-up)"] = time.perf_counter() - started
