@@ -37,8 +37,8 @@ def extract_task(batch: list[DumpFile]):
 
 
 @task(name="link", cache_policy=NO_CACHE)
-def link_task(extracted):
-    return link_tables(combine(extracted))
+def link_task(extracted, raw_dir: Path):
+    return link_tables(combine(extracted), raw_dir)
 
 
 # Retries only here: the file system is the one thing outside that can fail.
@@ -75,7 +75,7 @@ def refresh_flow(
             key=lambda e: e.source["source_file"][0],
         )
     with timer("link"):
-        tables = link_task(extracted)
+        tables, link_report = link_task(extracted, settings.raw_dir)
     with timer("load+publish"):
         database, n_views = load_and_publish_task(tables, settings.warehouse_dir, settings.sql_dir)
     notes = [note for e in extracted for note in e.notes]
@@ -86,6 +86,7 @@ def refresh_flow(
         n_papers=tables["papers"].height,
         n_authors=tables["authors"].height,
         n_views=n_views,
+        link=link_report,
         database_path=database,
         stage_seconds=timer.seconds,
         warnings=warnings + notes,

@@ -16,16 +16,13 @@ import polars as pl
 
 from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
 from pipelines.extract.patterns import (
-    DATE,
     GLUED_FALLBACK,
     GLUED_TITLE_AUTHORS,
+    META,
     collapse_spaces,
     split_author_line,
 )
 from pipelines.extract.registry import Detection, ParsedDump, register_format
-
-# "DCMay 18Code", "QUANT-PHNov 26, 2021": the lazy code stops where a date starts.
-META = rf"^(?P<category>[A-Z][A-Z0-9-]*?)(?P<date_text>{DATE})(?P<code>Code)?$"
 
 # Page-header facts, one per line, and the column each fills.
 HEADER_FACTS = {
@@ -161,12 +158,16 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
                 strict.struct.field("title"), loose.struct.field("title"), pl.col("line1")
             ),
             author_line=pl.coalesce(
-                pl.concat_str(
-                    strict.struct.field("authors"),
-                    pl.lit(" · ") + strict.struct.field("orgs"),
-                    ignore_nulls=True,
-                ),
-                loose.struct.field("authors"),
+                *(
+                    pl.when(split.struct.field("authors").is_not_null()).then(
+                        pl.concat_str(
+                            split.struct.field("authors"),
+                            pl.lit(" · ") + split.struct.field("orgs"),
+                            ignore_nulls=True,
+                        )
+                    )
+                    for split in (strict, loose)
+                )
             ),
             title_split=pl.when(strict.struct.field("title").is_not_null())
             .then(pl.lit("pattern"))

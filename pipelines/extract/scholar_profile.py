@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
-from pipelines.extract.patterns import collapse_spaces
+from pipelines.extract.patterns import META, collapse_spaces
 from pipelines.extract.registry import Detection, ParsedDump, register_format
 
 # One part of a name: capitalised words, particles, initials; no digits or
@@ -41,6 +41,10 @@ def detect_scholar_profile(lines: pl.DataFrame) -> Detection:
     expected = max(1, (nb.height - 1) // 3)
     share = min(1.0, n_author_lines / expected)
     score = share * (0.8 + 0.2 * owner)
+    # Category/date record heads belong to profile pages, never to this format.
+    n_meta = int(nb["content"].str.contains(META).sum())
+    if n_meta >= max(1, n_author_lines // 2):
+        score *= 0.3
     return Detection(
         score,
         f"{n_author_lines} 'Family, Given' author lines for {nb.height} lines"
