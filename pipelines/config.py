@@ -37,6 +37,9 @@ class MatchConfig:
     # Dates further apart than this count against a match.
     max_date_gap_days: int = 400
     date_gap_malus: float = 0.08
+    # When each title has words the other lacks and those words look less alike
+    # than this, the titles name different things: at most "review".
+    swapped_word_similarity: float = 0.75
     # Blocks (records sharing a blocking key) larger than this are compared
     # only through their other keys, so cost stays near-linear.
     max_block_size: int = 64

@@ -323,3 +323,42 @@ def test_known_names_rescue_a_weak_split() -> None:
     )
     assert (fixed["title"], fixed["authors"]) == ("Big Graphs for Real", ["danah boyd", "Kay Liu"])
     assert fixed["title_split"] == "known_name"
+
+
+def test_same_group_different_word_is_not_merged_on_score() -> None:
+    records = pl.concat(
+        [
+            _profile(
+                "a.txt",
+                [
+                    (
+                        "LGMay 1, 2024",
+                        "Efficient Memory Management for LLM Serving",
+                        "Ana Li, Bo Chen",
+                    )
+                ],
+            ),
+            _profile(
+                "b.txt",
+                [
+                    (
+                        "LGMay 3, 2024",
+                        "Efficient Memory Management for LLM Training",
+                        "Ana Li, Bo Chen",
+                    )
+                ],
+            ),
+            _profile(
+                "c.txt", [("LGMay 1, 2024", "Efficient Memory Managment for LLM Serving", "Ana Li")]
+            ),
+        ]
+    )
+    linked = build_papers(records)
+    assert linked.papers.height == 2  # the typo variant joins; the other paper does not
+    decisions = {
+        (m["record_id_a"], m["record_id_b"]): (m["decision"], m["rule"])
+        for m in linked.paper_matches.iter_rows(named=True)
+    }
+    decision, rule = decisions[("a.txt#0", "b.txt#0")]
+    assert decision == "review" and "different words" in rule
+    assert decisions[("a.txt#0", "c.txt#0")][0] == "merged"

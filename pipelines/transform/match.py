@@ -2,7 +2,8 @@
 
 1. Blocking: records are compared only when they share a blocking key: the
    normalised title; its first or last three content words (stop words
-   dropped, crudely stemmed); its set of content words; its two rarest
+   dropped, crudely stemmed); its first two plus last two content words; its
+   set of content words; its two rarest
    content words; its first 24 letters without spaces. Blocks above a size
    cap are left to the other keys, so the number of pairs grows about
    linearly with the records.
@@ -88,6 +89,12 @@ def prepare(records: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             first_words=pl.col("stems").list.head(3).list.join(" "),
             last_words=pl.col("stems").list.tail(3).list.join(" "),
+            # A typo in a middle word leaves both ends in place.
+            ends=pl.concat_str(
+                pl.col("stems").list.head(2).list.join(" "),
+                pl.col("stems").list.tail(2).list.join(" "),
+                separator="|",
+            ),
             stem_set=pl.col("stems").list.unique().list.sort().list.join(" "),
             letters=pl.col("title_key").str.replace_all(" ", "").str.head(24),
             numbers=pl.col("title_key").str.extract_all(_NUMBER_TOKEN).list.sort().list.join(" "),
@@ -109,7 +116,9 @@ def prepare(records: pl.DataFrame) -> pl.DataFrame:
         "title_key",
         "first_words",
         "last_words",
+        "ends",
         "stem_set",
+        "stems",
         "rare_words",
         "letters",
         "numbers",
@@ -121,7 +130,8 @@ def prepare(records: pl.DataFrame) -> pl.DataFrame:
 def candidate_pairs(prepared: pl.DataFrame, config: MatchConfig) -> pl.DataFrame:
     """Pairs of ``rid`` (a < b) that share a blocking key."""
     parts = []
-    for key in ("title_key", "first_words", "last_words", "stem_set", "rare_words", "letters"):
+    keys = ("title_key", "first_words", "last_words", "ends", "stem_set", "rare_words", "letters")
+    for key in keys:
         blocks = prepared.select("rid", key).filter(pl.col(key).is_not_null() & (pl.col(key) != ""))
         size = pl.len().over(key)
         small = blocks.filter((size >= 2) & (size <= config.max_block_size))
@@ -156,7 +166,14 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
         right, left_on="b", right_on="rid_b"
     )
     frame = frame.with_columns(
+        only_a=pl.col("stems").list.set_difference(pl.col("stems_b")).list.sort().list.join(" "),
+        only_b=pl.col("stems_b").list.set_difference(pl.col("stems")).list.sort().list.join(" "),
+    )
+    frame = frame.with_columns(
         title_similarity=_similarity(frame["title_key"], frame["title_key_b"]),
+        # Words each title has that the other lacks: a typo leaves look-alikes,
+        # another paper of the same group swaps in a different word.
+        swapped_similarity=_similarity(frame["only_a"], frame["only_b"]),
     )
     both_printed = (pl.col("person_keys").list.len() > 0) & (pl.col("person_keys_b").list.len() > 0)
     shared = (pl.col("person_keys").list.set_intersection(pl.col("person_keys_b")).list.len()).cast(
@@ -167,6 +184,9 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
         shared_authors=pl.when(both_printed).then(shared),
         date_gap_days=gap.cast(pl.Int64),
         numbers_differ=pl.col("numbers") != pl.col("numbers_b"),
+        words_swapped=(pl.col("only_a") != "")
+        & (pl.col("only_b") != "")
+        & (pl.col("swapped_similarity") < config.swapped_word_similarity),
         same_key=pl.col("title_key") == pl.col("title_key_b"),
     )
     disjoint = pl.col("shared_authors").fill_null(1) == 0
@@ -191,7 +211,7 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
         .then(pl.lit("same normalised title"))
         .otherwise(
             pl.format(
-                "title similarity {}{}{}",
+                "title similarity {}{}{}{}",
                 pl.col("title_similarity").round(3),
                 pl.when(pl.col("shared_authors").fill_null(0) > 0)
                 .then(pl.lit(", shared author"))
@@ -199,6 +219,9 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
                 .then(pl.lit(", no shared author"))
                 .otherwise(pl.lit("")),
                 pl.when(far).then(pl.lit(", dates apart")).otherwise(pl.lit("")),
+                pl.when(pl.col("words_swapped"))
+                .then(pl.format(", different words ({} / {})", "only_a", "only_b"))
+                .otherwise(pl.lit("")),
             )
         )
     )
@@ -211,7 +234,7 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
         .then(pl.lit("apart"))
         .when(pl.col("same_key"))
         .then(pl.lit("review"))
-        .when(pl.col("score") >= config.merge)
+        .when((pl.col("score") >= config.merge) & ~pl.col("words_swapped"))
         .then(pl.lit("merged"))
         .when(pl.col("score") >= config.review)
         .then(pl.lit("review"))
