@@ -25,6 +25,8 @@ PIPES_LINE = (
     rf"^{_PAIR}(?: {_AFFILIATION})?(?: \| {_PAIR}(?: {_AFFILIATION})?)+$|^{_PAIR} {_AFFILIATION}$"
 )
 OWNER_LINE = rf"^{_PAIR}$"
+# Titles are short lines; an abstract is a paragraph.
+TITLE_MAX_CHARS = 200
 PIPE_ENTRY = r"^(?P<family>[^,]+), (?P<given>[^(]+?)(?: \((?P<affiliation>.*)\))?$"
 
 
@@ -111,9 +113,11 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     )
     nb = nb.with_columns(is_authors=_is_author_line() & ~pl.col("is_owner"))
     plain = ~pl.col("is_authors") & ~pl.col("is_owner")
+    short = pl.col("content").str.len_chars() < TITLE_MAX_CHARS
     nb = nb.with_columns(
-        # An author line needs a title before it.
-        is_anchor=pl.col("is_authors") & plain.shift(1).fill_null(False),
+        # An author line needs a title before it (a paragraph there is the
+        # previous record's abstract: this record's title was lost).
+        is_anchor=pl.col("is_authors") & (plain & short).shift(1).fill_null(False),
     )
     nb = nb.with_columns(
         is_title=plain & pl.col("is_anchor").shift(-1).fill_null(False),
