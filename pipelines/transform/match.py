@@ -40,6 +40,8 @@ MATCHES = pl.Schema(
     }
 )
 
+PAIRS_PER_SLICE = 500_000
+
 # Tokens that name a part, a version or a count: if they differ, so do the papers.
 _NUMBER_TOKEN = r"\b(?:\d+|i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)\b"
 
@@ -318,7 +320,14 @@ def match_records(
     """Match records to papers; see the module docstring."""
     prepared = prepare(records)
     pairs = candidate_pairs(prepared, config)
-    scored = score_pairs(pairs, prepared, config)
+    # Score in slices: the per-pair features of millions of pairs would
+    # otherwise all be alive at once.
+    scored = pl.concat(
+        [score_pairs(chunk, prepared, config) for chunk in pairs.iter_slices(PAIRS_PER_SLICE)]
+        or [score_pairs(pairs, prepared, config)]
+    )
+    # Keep only what a decision or the matches table needs.
+    scored = scored.filter((pl.col("score") >= config.floor) | (pl.col("decision") != "apart"))
     forced = override_pairs(
         prepared,
         overrides
