@@ -8,14 +8,27 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from pipelines import __version__
@@ -30,7 +43,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Logs and CI are not terminals: give tables room rather than 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 120)
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)  # one error, one line
 
 
@@ -60,69 +73,65 @@ def _quiet_prefect(debug: bool) -> None:
 def _fail(message: str, debug: bool, code: int = EXIT_FAILED) -> None:
     if debug:
         traceback.print_exc()
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # One line, however long: logs and CI grep for it.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-def _render_summary(summary) -> None:
-    files = Table(title="Input files", title_justify="left")
-    files.add_column("file", no_wrap=True)
-    for col, justify in [
-        ("format", "left"),
-        ("captured", "left"),
-        ("date from", "left"),
-        ("lines", "right"),
-        ("records", "right"),
-        ("rejected", "right"),
-        ("furniture", "right"),
-        ("accounted", "center"),
-    ]:
-        files.add_column(col, justify=justify)
-    for row in summary.sources.sort("source_file").iter_rows(named=True):
-        parts = row["n_record_lines"] + row["n_rejected_lines"] + row["n_furniture_lines"]
-        accounted = "ok" if parts == row["n_lines"] else f"[red]{parts} of {row['n_lines']}[/]"
-        files.add_row(
-            row["source_file"],
-            row["format"] or "[red](quarantined)[/]",
-            str(row["capture_date"]),
-            row["capture_date_origin"],
-            str(row["n_lines"]),
-            str(row["n_records"]),
-            str(row["n_rejected_lines"]),
-            str(row["n_furniture_lines"]),
-            accounted,
-        )
-    console.print(files)
+def _render_report(summary) -> None:
+    """Print the run report: the same sections the flow publishes as an artifact."""
+    from pipelines import report
 
-    by_format = Table(title="By format", title_justify="left")
-    for col in ("format", "files", "lines", "records", "rejected lines", "furniture lines"):
-        by_format.add_column(col, justify="left" if col == "format" else "right")
-    for row in summary.by_format().iter_rows():
-        by_format.add_row(*(str(v) for v in row))
-    console.print(by_format)
+    for section in report.sections(summary):
+        table = Table(title=section.title, title_justify="left", caption=section.footer)
+        table.caption_justify = "left"
+        for col in section.columns:
+            table.add_column(col, justify="right" if col in section.right else "left")
+        for row in section.rows:
+            table.add_row(*(escape(v) for v in row))
+        console.print(table)
+    for note in report.notes(summary):
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    console.print(escape(report.outcome_line(summary)), style="bold", highlight=False)
 
-    totals = Table(title="Warehouse", title_justify="left", show_header=False)
-    totals.add_column("what")
-    totals.add_column("value", justify="right")
-    totals.add_row("records", str(summary.n_records))
-    totals.add_row("rejected lines", str(summary.n_rejected_lines))
-    totals.add_row("papers", str(summary.n_papers))
-    totals.add_row("authors", str(summary.n_authors))
-    totals.add_row("views published", str(summary.n_views))
-    totals.add_row("candidate pairs compared", str(summary.link.n_candidate_pairs))
-    for decision, n in summary.link.decisions.items():
-        totals.add_row(f"pairs {decision}", str(n))
-    totals.add_row("low-confidence title splits", str(len(summary.link.weak_splits)))
-    for stage, seconds in summary.stage_seconds.items():
-        totals.add_row(f"time: {stage}", f"{seconds:.2f} s")
-    console.print(totals)
-    for record_id, title in summary.link.weak_splits[:20]:
-        console.print(f"[yellow]low-confidence split:[/] {record_id}: {title}", highlight=False)
-    for note in summary.link.notes:
-        console.print(f"[cyan]linkage:[/] {note}", highlight=False)
-    for warning in summary.warnings:
-        console.print(f"[yellow]note:[/] {warning}", highlight=False)
-    console.print(f"Published [bold]{summary.database_path}[/]")
+
+# What the progress bars call each stage that reports its units of work.
+STAGE_LABELS = {
+    "extract": "Parsing changed dumps",
+    "load": "Writing Parquet tables",
+    "publish": "Building the DuckDB file",
+}
+
+
+@contextmanager
+def _progress_bars() -> Iterator[None]:
+    """Progress bars for the long stages, fed by pipelines.progress events."""
+    from pipelines import progress
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bars:
+        start_up = bars.add_task("Starting the Prefect flow", total=None)
+        ids: dict[str, TaskID] = {}
+        lock = threading.Lock()
+
+        def on_event(stage: str, done: int, total: int | None) -> None:
+            with lock:  # events come from the flow's worker threads
+                if stage not in ids:
+                    bars.update(start_up, total=1, completed=1)
+                    ids[stage] = bars.add_task(STAGE_LABELS.get(stage, stage), total=total)
+                elif total is not None:
+                    bars.update(ids[stage], total=total, completed=0)
+                if done:
+                    bars.advance(ids[stage], done)
+
+        with progress.listening(on_event):
+            yield
 
 
 @app.command()
@@ -141,6 +150,14 @@ def refresh(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 3 when any line or file was quarantined.")
     ] = False,
+    keep: Annotated[
+        int,
+        typer.Option("--keep", min=1, help="Published versions to keep for rollback."),
+    ] = 3,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Wait for a refresh already running instead of exiting."),
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and Prefect logs.")
     ] = False,
@@ -152,17 +169,35 @@ def refresh(
     _quiet_prefect(debug)
     try:
         from pipelines.curation import read_aliases, read_overrides
-        from pipelines.flows import refresh_flow
+        from pipelines.publish import lock_holder
         from pipelines.sources import read_manifest
 
         # Bad configuration fails here, in one line, before Prefect starts.
         read_manifest(raw)
         read_overrides(raw)
         read_aliases(raw)
+        # Say so before Prefect's start-up; the flow takes the lock for real.
+        holder = lock_holder(warehouse)
+        if holder and not wait:
+            raise PaperlakeError(
+                f"{warehouse / '.lock'}: another refresh or rollback is running ({holder}); "
+                "try again when it ends, or pass --wait"
+            )
+        if holder:
+            err_console.print(
+                f"waiting for the run holding {warehouse / '.lock'} ({holder})", soft_wrap=True
+            )
+        from pipelines.flows import refresh_flow
 
         started = time.perf_counter()
-        with console.status("Refreshing the warehouse (Prefect flow)..."):
-            summary = refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse), as_of=as_of_date)
+        with _progress_bars():
+            summary = refresh_flow(
+                raw_dir=str(raw),
+                warehouse_dir=str(warehouse),
+                as_of=as_of_date,
+                keep_versions=keep,
+                wait_for_lock=wait,
+            )
     except PaperlakeError as err:
         _fail(str(err), debug)
     except OSError as err:
@@ -170,13 +205,162 @@ def refresh(
     except Exception as err:
         _fail(f"refresh failed: {type(err).__name__}: {err}", debug)
     summary.stage_seconds["total (with Prefect start-up)"] = time.perf_counter() - started
-    _render_summary(summary)
+    _render_report(summary)
     if strict and summary.has_rejects:
         err_console.print(
             f"[bold red]strict:[/] {summary.n_rejected_lines} lines and "
             f"{summary.n_quarantined_files} whole files were quarantined (see the rejects table)"
         )
         raise typer.Exit(EXIT_STRICT)
+
+
+WAREHOUSE_OPTION = typer.Option("--warehouse", help="The warehouse folder.")
+
+
+@app.command()
+def status(
+    warehouse: Annotated[Path, WAREHOUSE_OPTION] = Path("warehouse"),
+) -> None:
+    """Print the published version: when and from which inputs it was built, its counts."""
+    from pipelines import publish
+
+    try:
+        current = publish.current_version(warehouse)
+        holder = publish.lock_holder(warehouse)
+        if current is None:
+            if (warehouse / publish.DATABASE).is_file():
+                console.print(
+                    f"{warehouse} was published by a paperlake without versions; "
+                    "the next refresh makes it version 1."
+                )
+                return
+            _fail(f"{warehouse}: no published warehouse (run paperlake refresh)", False)
+        info = publish.read_build_info(warehouse, current)
+        kept = publish.version_ids(warehouse)
+        infos = {v: publish.read_build_info(warehouse, v) for v in kept}
+    except PaperlakeError as err:
+        _fail(str(err), False)
+    except OSError as err:
+        _fail(f"{err.filename or warehouse}: {err.strerror or err}", False)
+
+    inputs = info.get("inputs", [])
+    console.print(
+        f"Published version [bold]{current}[/], built {info.get('built_at')} "
+        f"from {len(inputs)} files in {escape(str(info.get('raw_dir')))}",
+        highlight=False,
+    )
+    console.print(
+        f"paperlake {info.get('paperlake_version')}, parser version "
+        f"{info.get('parser_version')}, flow run {info.get('flow_run_id')}",
+        highlight=False,
+    )
+    console.print(
+        f"A refresh is running now ({escape(holder)})." if holder else "No refresh is running.",
+        highlight=False,
+    )
+
+    files = Table(title="Inputs", title_justify="left")
+    for col in ("file", "sha256", "format", "captured", "date from", "records"):
+        files.add_column(col, justify="right" if col == "records" else "left")
+    for row in inputs:
+        files.add_row(
+            escape(row["source_file"]),
+            (row.get("sha256") or "(unreadable)")[:12],
+            row.get("format") or "(quarantined)",
+            row.get("capture_date") or "",
+            row.get("capture_date_origin") or "",
+            str(row.get("n_records")),
+        )
+    console.print(files)
+
+    counts = Table(title="Tables", title_justify="left")
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for name, rows in info.get("tables", {}).items():
+        counts.add_row(name, str(rows))
+    counts.add_row("(views)", str(info.get("n_views")))
+    console.print(counts)
+
+    versions = Table(title="Kept versions (paperlake rollback --to VERSION)", title_justify="left")
+    for col in ("version", "built at", "files", "records", "papers", ""):
+        versions.add_column(
+            col, justify="right" if col in ("files", "records", "papers") else "left"
+        )
+    for v in kept:
+        tables = infos[v].get("tables", {})
+        versions.add_row(
+            v,
+            str(infos[v].get("built_at")),
+            str(len(infos[v].get("inputs", []))),
+            str(tables.get("records")),
+            str(tables.get("papers")),
+            "published" if v == current else "",
+        )
+    console.print(versions)
+
+
+@app.command()
+def rollback(
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Version to publish again (default: the one before)."),
+    ] = None,
+    warehouse: Annotated[Path, WAREHOUSE_OPTION] = Path("warehouse"),
+) -> None:
+    """Publish an older kept version again (see paperlake status)."""
+    from pipelines import publish
+
+    if to is not None and not to.removeprefix("v").isdigit():
+        _fail(f"--to {to!r}: a version is a number, as paperlake status lists", False, EXIT_USAGE)
+    try:
+        was, now = publish.rollback(warehouse, to.removeprefix("v") if to else None)
+    except PaperlakeError as err:
+        _fail(str(err), False)
+    except OSError as err:
+        _fail(f"{err.filename or warehouse}: {err.strerror or err}", False)
+    console.print(f"Rolled back: version {now} is published (was {was}).", highlight=False)
+
+
+@app.command()
+def serve(
+    cron: Annotated[
+        str, typer.Option("--cron", help='When to refresh, a cron line such as "0 6 * * *".')
+    ],
+    raw: Annotated[Path, typer.Option("--raw", help="Folder of input dumps.")] = Path("raw"),
+    warehouse: Annotated[Path, WAREHOUSE_OPTION] = Path("warehouse"),
+    name: Annotated[
+        str, typer.Option("--name", help="Deployment name on the Prefect server.")
+    ] = "scheduled",
+    keep: Annotated[
+        int,
+        typer.Option("--keep", min=1, help="Published versions to keep for rollback."),
+    ] = 3,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and Prefect's debug logs.")
+    ] = False,
+) -> None:
+    """Register a scheduled deployment on the Prefect server and run its refreshes."""
+    if not raw.is_dir():
+        _fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
+    # A runner is a long-lived service: its logs are its interface.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if debug else "INFO")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from pipelines import flows
+
+    problem = flows.cron_problem(cron)
+    if problem:
+        _fail(f"--cron: {problem}", debug, EXIT_USAGE)
+    if not flows.api_url():
+        _fail(
+            "schedules need a Prefect server: start one with `prefect server start` and "
+            "set PREFECT_API_URL (see README, Scheduling)",
+            debug,
+            EXIT_USAGE,
+        )
+    try:
+        flows.serve(cron, raw, warehouse, name, keep)
+    except Exception as err:
+        _fail(f"serve failed: {type(err).__name__}: {err}", debug)
 
 
 @app.command()

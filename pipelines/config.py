@@ -56,7 +56,16 @@ class Settings:
     # Exit non-zero when anything was quarantined.
     strict: bool = False
     sql_dir: Path = field(default_factory=default_sql_dir)
+    # Published versions kept for `paperlake rollback` (the current one always is).
+    keep_versions: int = 3
+    # Wait for a refresh already running instead of exiting with a message.
+    wait_for_lock: bool = False
 
     @property
     def database_path(self) -> Path:
         return self.warehouse_dir / "paperlake.duckdb"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Per-dump extractions, keyed by content, capture date and parser version."""
+        return self.warehouse_dir / "cache" / "extract"

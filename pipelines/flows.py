@@ -1,7 +1,9 @@
 """The Prefect flow: the only module that imports Prefect.
 
 Tasks are coarse wrappers around the plain stage functions in
-``pipelines.refresh``; extraction fans out over batches of files.
+``pipelines.refresh``; extraction fans out over batches of the dumps that are
+not cached. The whole run holds the warehouse lock. Each run publishes a
+Markdown report and a table of per-file results as Prefect artifacts.
 """
 
 from __future__ import annotations
@@ -10,30 +12,58 @@ import os
 from datetime import date
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.types.entrypoint import EntrypointType
 
+import pipelines.extract as extract
+from pipelines import progress, publish, report
 from pipelines.config import Settings, default_sql_dir
+from pipelines.load import clean_extract_cache, prune_extract_cache
 from pipelines.refresh import (
+    PlannedDump,
     RunSummary,
+    StagedVersion,
     StageTimer,
     batches,
+    build_info,
+    collect_extractions,
     combine,
     extract_batch,
     link_tables,
-    load_and_publish,
+    plan_extraction,
+    stage_version,
+    summarize,
 )
-from pipelines.sources import DumpFile, resolve_dumps
+from pipelines.sources import resolve_dumps
 
 # Polars already uses every core inside a batch; a few batches keep both busy
 # and keep Prefect's per-task overhead small.
 N_EXTRACT_BATCHES = max(2, (os.cpu_count() or 2) * 2)
+REPORT_KEY = "paperlake-refresh-report"
+FILES_KEY = "paperlake-refresh-files"
+
+
+def _file_system_failure(task, task_run, state) -> bool:
+    """Retry only when the file system failed a task: bad data fails the same way twice."""
+    return isinstance(state.data, OSError)
+
+
+# Retries only on the tasks that read or write files outside the process.
+_FS_RETRIES = {"retries": 2, "retry_delay_seconds": 2, "retry_condition_fn": _file_system_failure}
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(batch: list[DumpFile]):
+def extract_task(batch):
     return extract_batch(batch)
+
+
+@task(name="collect", cache_policy=NO_CACHE, **_FS_RETRIES)
+def collect_task(plan: list[PlannedDump], fresh, cache_dir: Path):
+    return collect_extractions(plan, fresh, cache_dir)
 
 
 @task(name="link", cache_policy=NO_CACHE)
@@ -41,10 +71,90 @@ def link_task(extracted, raw_dir: Path):
     return link_tables(combine(extracted), raw_dir)
 
 
-# Retries only here: the file system is the one thing outside that can fail.
-@task(name="load-and-publish", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def load_and_publish_task(tables, warehouse_dir: Path, sql_dir: Path):
-    return load_and_publish(tables, warehouse_dir, sql_dir)
+@task(name="stage", cache_policy=NO_CACHE, **_FS_RETRIES)
+def stage_task(tables, warehouse_dir: Path, sql_dir: Path, info: dict) -> StagedVersion:
+    return stage_version(tables, warehouse_dir, sql_dir, info)
+
+
+@task(name="promote", cache_policy=NO_CACHE, **_FS_RETRIES)
+def promote_task(staged: StagedVersion, warehouse_dir: Path) -> str | None:
+    if staged.path is None:
+        return staged.version
+    return publish.promote(warehouse_dir, staged.path)
+
+
+@task(name="clean-up", cache_policy=NO_CACHE, **_FS_RETRIES)
+def clean_up_task(warehouse_dir: Path, keep_versions: int, cache_dir: Path, keys: set[str]):
+    progress.checkpoint("clean-up")
+    publish.prune_versions(warehouse_dir, keep_versions)
+    prune_extract_cache(cache_dir, keys)
+
+
+class _Where:
+    """Where a run got to, for the failure report."""
+
+    stage = "start"
+    published = False
+
+
+def _refresh(settings: Settings, where: _Where) -> RunSummary:
+    timer = StageTimer()
+    warehouse = settings.warehouse_dir
+    where.stage = "discover"
+    with timer("discover"):
+        recovered = publish.recover(warehouse)
+        recovered += [
+            f"removed half-written cache entry {name}"
+            for name in clean_extract_cache(settings.cache_dir)
+        ]
+        progress.checkpoint("discover")
+        dumps, warnings = resolve_dumps(settings.raw_dir, settings.as_of)
+        plan = plan_extraction(dumps, settings.cache_dir, extract.PARSER_VERSION)
+    where.stage = "extract"
+    misses = [p.dump for p in plan if not p.cached]
+    with timer("extract"):
+        progress.start("extract", len(misses))
+        fresh = []
+        if misses:
+            futures = extract_task.map(batches(misses, N_EXTRACT_BATCHES))
+            fresh = [e for batch in futures.result() for e in batch]
+    where.stage = "collect"
+    with timer("collect"):
+        extracted, how = collect_task(plan, fresh, settings.cache_dir)
+    where.stage = "link"
+    with timer("link"):
+        tables, link_report = link_task(extracted, settings.raw_dir)
+        progress.checkpoint("link")
+    where.stage = "stage"
+    previous = publish.current_version(warehouse)
+    with timer("stage"):
+        info = build_info(
+            plan,
+            tables,
+            parser_version=extract.PARSER_VERSION,
+            raw_dir=str(settings.raw_dir.resolve()),
+            flow_run_id=str(flow_run.id) if flow_run.id else None,
+        )
+        staged = stage_task(tables, warehouse, settings.sql_dir, info)
+    where.stage = "promote"
+    with timer("promote"):
+        version = promote_task(staged, warehouse)
+        where.published = not staged.unchanged
+        where.stage = "clean-up"
+        keys = {p.key for p in plan if p.key}
+        clean_up_task(warehouse, settings.keep_versions, settings.cache_dir, keys)
+
+    notes = [note for e in extracted for note in e.notes]
+    summary = summarize(tables, how, warnings + notes)
+    summary.n_views = staged.n_views
+    summary.database_path = settings.database_path
+    summary.stage_seconds = timer.seconds
+    summary.version = version
+    summary.previous_version = previous
+    summary.published = not staged.unchanged
+    summary.recovered = recovered
+    summary.link = link_report
+    return summary
 
 
 @flow(
@@ -57,37 +167,86 @@ def refresh_flow(
     warehouse_dir: str = "warehouse",
     as_of: date | None = None,
     sql_dir: str | None = None,
+    keep_versions: int = 3,
+    wait_for_lock: bool = False,
 ) -> RunSummary:
     """Refresh the warehouse from the dumps in ``raw_dir``."""
+    if isinstance(as_of, str):  # parameters sent through the API arrive as JSON
+        as_of = date.fromisoformat(as_of)
     settings = Settings(
         raw_dir=Path(raw_dir),
         warehouse_dir=Path(warehouse_dir),
         as_of=as_of,
         sql_dir=Path(sql_dir) if sql_dir else default_sql_dir(),
+        keep_versions=int(keep_versions),
+        wait_for_lock=bool(wait_for_lock),
     )
-    timer = StageTimer()
-    with timer("discover"):
-        dumps, warnings = resolve_dumps(settings.raw_dir, settings.as_of)
-    with timer("extract"):
-        futures = extract_task.map(batches(dumps, N_EXTRACT_BATCHES))
-        extracted = sorted(
-            (e for batch in futures.result() for e in batch),
-            key=lambda e: e.source["source_file"][0],
+    logger = get_run_logger()
+    where = _Where()
+    try:
+        with publish.warehouse_lock(
+            settings.warehouse_dir,
+            wait=settings.wait_for_lock,
+            on_wait=lambda holder: logger.warning("waiting for the warehouse lock (%s)", holder),
+        ):
+            summary = _refresh(settings, where)
+    except Exception as err:
+        create_markdown_artifact(
+            report.failure_markdown(err, where.stage, where.published),
+            key=REPORT_KEY,
+            description="Why this paperlake refresh failed",
         )
-    with timer("link"):
-        tables, link_report = link_task(extracted, settings.raw_dir)
-    with timer("load+publish"):
-        database, n_views = load_and_publish_task(tables, settings.warehouse_dir, settings.sql_dir)
-    notes = [note for e in extracted for note in e.notes]
-    return RunSummary(
-        sources=tables["sources"],
-        n_records=tables["records"].height,
-        n_rejected_lines=int(tables["sources"]["n_rejected_lines"].sum()),
-        n_papers=tables["papers"].height,
-        n_authors=tables["authors"].height,
-        n_views=n_views,
-        link=link_report,
-        database_path=database,
-        stage_seconds=timer.seconds,
-        warnings=warnings + notes,
+        raise
+    create_markdown_artifact(
+        report.to_markdown(summary),
+        key=REPORT_KEY,
+        description="What this paperlake refresh read, quarantined, merged and published",
     )
+    create_table_artifact(
+        report.file_rows(summary),
+        key=FILES_KEY,
+        description="Per input file: format, extraction, line accounting",
+    )
+    return summary
+
+
+def serve(cron: str, raw_dir: Path, warehouse_dir: Path, name: str, keep_versions: int) -> None:
+    """Register a deployment of the refresh flow with a cron schedule, and run its runs.
+
+    Blocks: the runner polls the Prefect server (PREFECT_API_URL) for scheduled
+    or triggered runs and executes each in a subprocess.
+    """
+    refresh_flow.serve(
+        name=name,
+        cron=cron,
+        parameters={
+            # Absolute, so that runs do not depend on the runner's working directory.
+            "raw_dir": str(raw_dir.resolve()),
+            "warehouse_dir": str(warehouse_dir.resolve()),
+            "keep_versions": keep_versions,
+        },
+        description="Refresh the paperlake warehouse from the dumps in raw_dir.",
+        # Runs import the installed package, not a file path next to the runner.
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+def cron_problem(cron: str) -> str | None:
+    """Why ``cron`` is not a schedule Prefect accepts, or None when it is."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron)
+    except ValueError as err:
+        errors = getattr(err, "errors", None)
+        if callable(errors):  # pydantic's ValidationError: keep its message, not its URL
+            return "; ".join(e["msg"].removeprefix("Value error, ") for e in errors())
+        return str(err)
+    return None
+
+
+def api_url() -> str | None:
+    """The Prefect server this process talks to (PREFECT_API_URL), if one is configured."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None

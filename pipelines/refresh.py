@@ -1,25 +1,58 @@
 """The refresh stages as plain functions; ``flows.py`` runs them under Prefect.
 
-extract (per batch of files) -> link -> load (Parquet) -> publish (DuckDB).
+plan (hash each dump, look up the extraction cache) -> extract (only the
+dumps not cached, per batch of files) -> collect (cache new extractions, read
+cached ones) -> link -> stage (Parquet, DuckDB and data tests in a staging
+folder) -> promote (rename into place, prune old versions and cache entries).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from pipelines import __version__, progress, publish
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
+from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump, extract_dump
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
-from pipelines.load import write_tables
-from pipelines.publish import publish
+from pipelines.load import read_extract_cache, write_extract_cache, write_tables
 from pipelines.sources import DumpFile
 from pipelines.transform.glued import resplit_glued_titles
 from pipelines.transform.link import build_papers
+
+# How each dump's extraction was obtained in a run.
+PARSED, REUSED = "parsed", "reused"
+# What a cached extraction depends on besides the parser version: its schemas.
+_SCHEMA_KEY = repr([SOURCES, RECORDS, REJECTS, PROFILES])
+
+
+@dataclass(frozen=True)
+class PlannedDump:
+    """A dump, its content hash, and whether its extraction is cached."""
+
+    dump: DumpFile
+    sha256: str | None  # None when the file could not be read
+    size: int
+    key: str | None  # the cache key; None when the file could not be read
+    cached: bool
+
+
+@dataclass(frozen=True)
+class StagedVersion:
+    """A built, tested version waiting in its staging folder (or none: nothing changed)."""
+
+    path: Path | None  # the staging folder; None when unchanged
+    version: str | None  # the id it will get, or the current id when unchanged
+    n_views: int
+    unchanged: bool
 
 
 @dataclass(frozen=True)
@@ -42,10 +75,19 @@ class RunSummary:
     n_papers: int = 0
     n_authors: int = 0
     n_views: int = 0
-    link: LinkReport = field(default_factory=LinkReport)
     database_path: Path | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Quarantined line runs: source_file, line_start, line_end, reason, raw_text.
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTS))
+    # Papers linked from more than one record: paper_id, title, n_records, sources.
+    merges: pl.DataFrame = field(default_factory=pl.DataFrame)
+    extraction: dict[str, str] = field(default_factory=dict)  # source_file -> parsed/reused
+    version: str | None = None  # the version published after this run
+    previous_version: str | None = None
+    published: bool = False  # False: nothing changed, the current version stays
+    recovered: list[str] = field(default_factory=list)
+    link: LinkReport = field(default_factory=LinkReport)
 
     @property
     def n_quarantined_files(self) -> int:
@@ -54,6 +96,14 @@ class RunSummary:
     @property
     def has_rejects(self) -> bool:
         return self.n_rejected_lines > 0 or self.n_quarantined_files > 0
+
+    @property
+    def n_parsed(self) -> int:
+        return sum(1 for how in self.extraction.values() if how == PARSED)
+
+    @property
+    def n_reused(self) -> int:
+        return sum(1 for how in self.extraction.values() if how == REUSED)
 
     def by_format(self) -> pl.DataFrame:
         """Files, lines, records and rejected lines per format."""
@@ -71,6 +121,42 @@ class RunSummary:
         )
 
 
+def cache_key(dump: DumpFile, sha256: str, parser_version: str) -> str:
+    """The key of a dump's cached extraction.
+
+    Records depend on more than the bytes: the file's name is in every row and
+    the capture date resolves year-less dates, so both are part of the key.
+    """
+    parts = [
+        parser_version,
+        _SCHEMA_KEY,
+        dump.source_file,
+        sha256,
+        dump.capture_date.isoformat(),
+        dump.capture_date_origin,
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def plan_extraction(
+    dumps: list[DumpFile], cache_dir: Path, parser_version: str
+) -> list[PlannedDump]:
+    """Hash every dump and say which ones have a cached extraction."""
+    plan = []
+    for dump in dumps:
+        try:
+            with open(dump.path, "rb") as handle:
+                sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+            size = dump.path.stat().st_size
+        except OSError:
+            # extract_batch reads it again and quarantines it with the reason.
+            plan.append(PlannedDump(dump, None, 0, None, False))
+            continue
+        key = cache_key(dump, sha256, parser_version)
+        plan.append(PlannedDump(dump, sha256, size, key, (cache_dir / key).is_dir()))
+    return plan
+
+
 def extract_batch(dumps: list[DumpFile]) -> list[ExtractedDump]:
     """Extract a batch of dumps; a file that cannot be read is quarantined, not raised."""
     out = []
@@ -85,11 +171,39 @@ def extract_batch(dumps: list[DumpFile]) -> list[ExtractedDump]:
             )
             extracted.notes.append(note)
             out.append(extracted)
+            progress.advance("extract")
             continue
         out.append(
             extract_dump(data, dump.source_file, dump.capture_date, dump.capture_date_origin)
         )
+        progress.advance("extract")
     return out
+
+
+def collect_extractions(
+    plan: list[PlannedDump], fresh: list[ExtractedDump], cache_dir: Path
+) -> tuple[list[ExtractedDump], dict[str, str]]:
+    """Cache the fresh extractions, read the cached ones; all of them in file order.
+
+    Returns the extractions and how each was obtained (parsed or reused).
+    """
+    by_file = {e.source["source_file"][0]: e for e in fresh}
+    out, how = [], {}
+    for item in sorted(plan, key=lambda p: p.dump.source_file):
+        name = item.dump.source_file
+        extracted = None if name in by_file else read_extract_cache(cache_dir, item.key or "")
+        if extracted is None:
+            # Not cached, or the entry was damaged: parse it (again).
+            extracted = by_file.get(name) or extract_batch([item.dump])[0]
+            # Only cache what was parsed from the bytes that were hashed: a
+            # file rewritten between the two reads gets parsed again next run.
+            if item.key and extracted.source["sha256"][0] == item.sha256:
+                write_extract_cache(cache_dir, item.key, extracted)
+            how[name] = PARSED
+        else:
+            how[name] = REUSED
+        out.append(extracted)
+    return out, how
 
 
 def batches(dumps: list[DumpFile], n_batches: int) -> list[list[DumpFile]]:
@@ -125,7 +239,11 @@ def link_tables(
 ) -> tuple[dict[str, pl.DataFrame], LinkReport]:
     """Add the linked tables (papers, authors, paper_authors, paper_sources,
     paper_matches, paper_field_sources), honouring raw/overrides.toml and
-    raw/aliases.toml."""
+    raw/aliases.toml.
+
+    The second look at weak title splits happens here, not at extraction, so
+    each dump's cached extraction does not depend on the other dumps.
+    """
     records = resplit_glued_titles(tables["records"])
     linked = build_papers(records, config, read_overrides(raw_dir), read_aliases(raw_dir))
     report = LinkReport(
@@ -150,13 +268,89 @@ def link_tables(
     }, report
 
 
-def load_and_publish(
-    tables: dict[str, pl.DataFrame], warehouse_dir: Path, sql_dir: Path
-) -> tuple[Path, int]:
-    """Write the Parquet tables, then the DuckDB file. Returns (database path, views)."""
-    written = write_tables(tables, warehouse_dir)
-    database = warehouse_dir / "paperlake.duckdb"
-    return database, publish(written, database, sql_dir)
+def build_info(plan: list[PlannedDump], tables: dict[str, pl.DataFrame], **extra: Any) -> dict:
+    """What build.json records about a version: its inputs and its counts."""
+    sources = {row["source_file"]: row for row in tables["sources"].iter_rows(named=True)}
+    inputs = []
+    for item in sorted(plan, key=lambda p: p.dump.source_file):
+        row = sources.get(item.dump.source_file, {})
+        inputs.append(
+            {
+                "source_file": item.dump.source_file,
+                "sha256": item.sha256,
+                "bytes": item.size,
+                "format": row.get("format"),
+                "capture_date": item.dump.capture_date.isoformat(),
+                "capture_date_origin": item.dump.capture_date_origin,
+                "n_records": row.get("n_records"),
+                "cache_key": item.key,
+            }
+        )
+    return {
+        "paperlake_version": __version__,
+        "inputs": inputs,
+        "tables": {name: frame.height for name, frame in sorted(tables.items())},
+        **extra,
+    }
+
+
+def stage_version(
+    tables: dict[str, pl.DataFrame], warehouse_dir: Path, sql_dir: Path, info: dict
+) -> StagedVersion:
+    """Build the next version in a staging folder and test it; nothing readers see changes.
+
+    When the build equals the published version (same fingerprint) it is
+    dropped, and the current version stays: no new version, no new bytes.
+    """
+    staging = publish.begin_version(warehouse_dir)
+    try:
+        written = write_tables(tables, staging)
+        progress.checkpoint("load")
+        fingerprint = publish.fingerprint(written, sql_dir)
+        current = publish.current_version(warehouse_dir)
+        if current is not None:
+            try:
+                current_info = publish.read_build_info(warehouse_dir, current)
+            except PaperlakeError:
+                current_info = {}  # a damaged record must not block the next version
+            if current_info.get("fingerprint") == fingerprint:
+                publish.discard_version(staging)
+                return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
+        n_views = publish.finish_version(
+            staging, written, sql_dir, {**info, "fingerprint": fingerprint}
+        )
+    except BaseException:
+        publish.discard_version(staging)
+        raise
+    version = staging.name.removeprefix(publish.BUILDING)
+    return StagedVersion(staging, version, n_views, False)
+
+
+def summarize(
+    tables: dict[str, pl.DataFrame], extraction: dict[str, str], notes: list[str]
+) -> RunSummary:
+    """The run's figures from its tables (publishing fields are filled in by the flow)."""
+    papers, paper_sources = tables["papers"], tables["paper_sources"]
+    merged = papers.filter(pl.col("n_records") > 1).select("paper_id", "title", "n_records")
+    sources_of = (
+        paper_sources.filter(pl.col("paper_id").is_in(merged["paper_id"].implode()))
+        .group_by("paper_id")
+        .agg(sources=pl.col("source_file").unique().sort().str.join(", "))
+    )
+    merges = merged.join(sources_of, on="paper_id", how="left").sort(
+        "n_records", "paper_id", descending=[True, False]
+    )
+    return RunSummary(
+        sources=tables["sources"],
+        n_records=tables["records"].height,
+        n_rejected_lines=int(tables["sources"]["n_rejected_lines"].sum()),
+        n_papers=papers.height,
+        n_authors=tables["authors"].height,
+        rejects=tables["rejects"],
+        merges=merges,
+        extraction=extraction,
+        warnings=notes,
+    )
 
 
 class StageTimer:

@@ -1,8 +1,9 @@
-"""Shared fixtures: the sample dumps and their capture date."""
+"""Shared fixtures: the sample dumps and their capture date, Prefect, subprocesses."""
 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -22,11 +23,28 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One temporary Prefect backend for every flow test of the session."""
+    """One temporary Prefect backend for every flow test of the session; yields its API URL."""
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        yield PREFECT_API_URL.value()
+
+
+# `paperlake ...` in a subprocess, with this interpreter (no PATH lookup).
+PAPERLAKE = [sys.executable, "-c", "from pipelines.cli import main; main()"]
+
+
+@pytest.fixture(scope="session")
+def subprocess_env(prefect_harness, tmp_path_factory) -> dict[str, str]:
+    """Environment for `paperlake` subprocesses: the harness's API, a private PREFECT_HOME."""
+    return {
+        **os.environ,
+        "PREFECT_API_URL": prefect_harness,
+        "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home")),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
 
 
 @pytest.fixture

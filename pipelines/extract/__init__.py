@@ -7,4 +7,16 @@ from pipelines.extract import daily_papers, profile_page, scholar_profile  # noq
 from pipelines.extract.dump import ExtractedDump, extract_dump, extract_text
 from pipelines.extract.registry import detect_format, formats
 
-__all__ = ["ExtractedDump", "detect_format", "extract_dump", "extract_text", "formats"]
+# Part of every extraction cache key: bump it whenever a parser's output for
+# the same bytes changes, so the next refresh parses every dump again instead
+# of reusing records the old parser made.
+PARSER_VERSION = "1"
+
+__all__ = [
+    "PARSER_VERSION",
+    "ExtractedDump",
+    "detect_format",
+    "extract_dump",
+    "extract_text",
+    "formats",
+]

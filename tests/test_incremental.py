@@ -1,0 +1,147 @@
+"""Incremental refresh: unchanged dumps are not parsed again, changed ones replace
+their records, removed ones retract them, and the tables come out byte for byte
+as a refresh from scratch would write them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import RAW
+from typer.testing import CliRunner
+
+import pipelines.extract
+import pipelines.refresh
+from pipelines.cli import app
+
+runner = CliRunner()
+CHANGED, REMOVED = "001_f44773a72a01ad56.txt", "004_3fe40d5a5f467540.txt"
+
+
+def _refresh(raw: Path, warehouse: Path, *extra: str) -> str:
+    result = runner.invoke(
+        app, ["refresh", "--raw", str(raw), "--warehouse", str(warehouse), *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _tables(warehouse: Path) -> dict[str, bytes]:
+    """The published Parquet files' bytes, read through their stable names."""
+    return {p.name: p.read_bytes() for p in sorted(warehouse.glob("*.parquet"))}
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    out = tmp_path / "raw"
+    shutil.copytree(RAW, out)
+    return out
+
+
+@pytest.fixture
+def parsed(monkeypatch) -> list[str]:
+    """The files the refresh actually parses, in the order it parses them."""
+    calls: list[str] = []
+    real = pipelines.refresh.extract_dump
+
+    def counting(data, source_file, *args, **kwargs):
+        calls.append(source_file)
+        return real(data, source_file, *args, **kwargs)
+
+    monkeypatch.setattr(pipelines.refresh, "extract_dump", counting)
+    return calls
+
+
+def test_no_change_skips_parsing_and_keeps_bytes(
+    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str]
+) -> None:
+    warehouse = tmp_path / "wh"
+    first = _refresh(raw, warehouse)
+    assert sorted(parsed) == sorted(p.name for p in raw.glob("*.txt"))
+    assert "5 parsed, 0 reused" in first
+    before = _tables(warehouse)
+    database = (warehouse / "paperlake.duckdb").resolve()
+
+    parsed.clear()
+    # A new file time alone is no change: the cache is keyed by content.
+    os.utime(raw / CHANGED, (1, 1))
+    second = _refresh(raw, warehouse)
+    assert parsed == []
+    assert "0 parsed, 5 reused" in second and "Nothing changed: version 1" in second
+    assert _tables(warehouse) == before
+    # Not even a new version: the same DuckDB file stays published.
+    assert (warehouse / "paperlake.duckdb").resolve() == database
+    assert sorted(p.name for p in (warehouse / "versions").iterdir()) == ["1"]
+
+
+def test_changed_and_removed_dumps(
+    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str]
+) -> None:
+    warehouse = tmp_path / "wh"
+    _refresh(raw, warehouse)
+    text = (raw / CHANGED).read_text(encoding="utf-8")
+    assert "MGG: Accelerating" in text
+    (raw / CHANGED).write_text(text.replace("MGG: Accelerating", "MGG-2: Accelerating"))
+    (raw / REMOVED).unlink()
+
+    parsed.clear()
+    output = _refresh(raw, warehouse)
+    assert parsed == [CHANGED]
+    assert "1 parsed, 3 reused" in output and "Published version 2" in output
+
+    for table in ("sources", "records", "profiles", "paper_sources"):
+        files = pl.read_parquet(warehouse / f"{table}.parquet")["source_file"].unique()
+        assert REMOVED not in files.to_list(), table
+    titles = pl.read_parquet(warehouse / "records.parquet").filter(
+        pl.col("source_file") == CHANGED
+    )["title"]
+    assert titles.str.starts_with("MGG-2: Accelerating").sum() == 1
+    assert titles.str.starts_with("MGG: Accelerating").sum() == 0
+
+    # Cached and fresh extractions together give what a run from scratch gives.
+    scratch = tmp_path / "scratch"
+    parsed.clear()
+    _refresh(raw, scratch)
+    assert len(parsed) == 4
+    assert _tables(scratch) == _tables(warehouse)
+
+
+def test_parser_version_and_capture_date_are_part_of_the_key(
+    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str], monkeypatch
+) -> None:
+    warehouse = tmp_path / "wh"
+    _refresh(raw, warehouse, "--as-of", "2026-11-22")
+    before = _tables(warehouse)
+
+    parsed.clear()
+    monkeypatch.setattr(pipelines.extract, "PARSER_VERSION", "test-bump")
+    output = _refresh(raw, warehouse, "--as-of", "2026-11-22")
+    assert len(parsed) == 5
+    # Same parsers in fact, so the same tables: nothing new to publish.
+    assert "Nothing changed" in output and _tables(warehouse) == before
+
+    # "May 18" means another year when the dumps were captured in March.
+    parsed.clear()
+    _refresh(raw, warehouse, "--as-of", "2026-03-01")
+    assert len(parsed) == 5
+    may18 = pl.read_parquet(warehouse / "records.parquet").filter(pl.col("date_text") == "May 18")
+    assert may18.height > 0 and set(may18["published_date"].dt.year()) == {2025}
+
+
+def test_a_damaged_cache_entry_is_parsed_again(
+    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str]
+) -> None:
+    warehouse = tmp_path / "wh"
+    _refresh(raw, warehouse)
+    before = _tables(warehouse)
+    entries = sorted((warehouse / "cache" / "extract").iterdir())
+    assert len(entries) == 5
+    (entries[0] / "records.parquet").write_bytes(b"not parquet")
+
+    parsed.clear()
+    output = _refresh(raw, warehouse)
+    assert len(parsed) == 1 and "Nothing changed" in output
+    assert _tables(warehouse) == before
