@@ -145,8 +145,11 @@ def refresh(
     try:
         from pipelines.flows import refresh_flow
         from pipelines.sources import read_manifest
+        from pipelines.taxonomy import load_taxonomies
 
-        read_manifest(raw)  # a bad manifest fails here, before Prefect starts
+        # A bad manifest or taxonomy file fails here, before Prefect starts.
+        read_manifest(raw)
+        load_taxonomies(raw)
 
         started = time.perf_counter()
         with console.status("Refreshing the warehouse (Prefect flow)..."):

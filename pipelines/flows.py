@@ -25,6 +25,7 @@ from pipelines.refresh import (
     load_and_publish,
 )
 from pipelines.sources import DumpFile, resolve_dumps
+from pipelines.taxonomy import Taxonomies, load_taxonomies
 
 # Polars already uses every core inside a batch; a few batches keep both busy
 # and keep Prefect's per-task overhead small.
@@ -37,8 +38,8 @@ def extract_task(batch: list[DumpFile]):
 
 
 @task(name="link", cache_policy=NO_CACHE)
-def link_task(extracted):
-    return link_tables(combine(extracted))
+def link_task(extracted, taxonomies: Taxonomies):
+    return link_tables(combine(extracted), taxonomies)
 
 
 # Retries only here: the file system is the one thing outside that can fail.
@@ -68,6 +69,8 @@ def refresh_flow(
     timer = StageTimer()
     with timer("discover"):
         dumps, warnings = resolve_dumps(settings.raw_dir, settings.as_of)
+        taxonomies = load_taxonomies(settings.raw_dir)
+        warnings += taxonomies.notes()
     with timer("extract"):
         futures = extract_task.map(batches(dumps, N_EXTRACT_BATCHES))
         extracted = sorted(
@@ -75,7 +78,7 @@ def refresh_flow(
             key=lambda e: e.source["source_file"][0],
         )
     with timer("link"):
-        tables = link_task(extracted)
+        tables = link_task(extracted, taxonomies)
     with timer("load+publish"):
         database, n_views = load_and_publish_task(tables, settings.warehouse_dir, settings.sql_dir)
     notes = [note for e in extracted for note in e.notes]

@@ -17,6 +17,11 @@ TABLE_ORDER: dict[str, list[str]] = {
     "authors": ["author_id"],
     "paper_authors": ["paper_id", "author_position"],
     "paper_sources": ["paper_id", "source_file", "record_index"],
+    "categories": ["category_code"],
+    "topics": ["topic_position"],
+    "paper_topics": ["paper_id", "topic", "method"],
+    "author_network": ["author_id"],
+    "profile_owners": ["source_file"],
 }
 
 

@@ -16,7 +16,11 @@ from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.load import write_tables
 from pipelines.publish import publish
 from pipelines.sources import DumpFile
+from pipelines.taxonomy import Taxonomies, load_taxonomies
 from pipelines.transform.link import build_papers
+from pipelines.transform.network import author_network
+from pipelines.transform.profiles import profile_owners
+from pipelines.transform.topics import category_table, paper_topics, topic_table
 
 
 @dataclass
@@ -106,15 +110,38 @@ def combine(extracted: list[ExtractedDump]) -> dict[str, pl.DataFrame]:
     }
 
 
-def link_tables(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Add the linked tables (papers, authors, paper_authors, paper_sources)."""
+def link_tables(
+    tables: dict[str, pl.DataFrame], taxonomies: Taxonomies | None = None
+) -> dict[str, pl.DataFrame]:
+    """Add the linked tables (papers, authors, paper_authors, paper_sources) and
+    the analysis tables built on them (see ``analysis_tables``).
+
+    ``taxonomies`` defaults to the category and topic files shipped with paperlake.
+    """
     linked = build_papers(tables["records"])
-    return {
+    linked_tables = {
         **tables,
         "papers": linked.papers,
         "authors": linked.authors,
         "paper_authors": linked.paper_authors,
         "paper_sources": linked.paper_sources,
+    }
+    return {**linked_tables, **analysis_tables(linked_tables, taxonomies or load_taxonomies())}
+
+
+def analysis_tables(
+    tables: dict[str, pl.DataFrame], taxonomies: Taxonomies
+) -> dict[str, pl.DataFrame]:
+    """The tables the analysis views read: categories, topics, paper_topics,
+    author_network (graph measures, computed once per refresh) and profile_owners."""
+    categories = category_table(tables["records"]["category"], taxonomies.categories)
+    topics = topic_table(taxonomies.topics)
+    return {
+        "categories": categories,
+        "topics": topics,
+        "paper_topics": paper_topics(tables["papers"], categories, topics),
+        "author_network": author_network(tables["authors"], tables["paper_authors"]),
+        "profile_owners": profile_owners(tables["profiles"], tables["authors"]),
     }
 
 
