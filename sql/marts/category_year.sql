@@ -33,21 +33,24 @@ year_totals as (
     from paper_categories
     where year is not null
     group by year
+),
+grid as (
+    -- In its own CTE so the view's printed SQL re-parses (see topic_year.sql).
+    select k.*, y.year from category_names k cross join years y
 )
 select
-    k.category_id,
-    coalesce(k.category_name, k.category_id || ' (unknown code)') as category_name,
-    k.archive,
-    k.is_known,
-    y.year,
+    g.category_id,
+    coalesce(g.category_name, g.category_id || ' (unknown code)') as category_name,
+    g.archive,
+    g.is_known,
+    g.year,
     coalesce(c.n_papers, 0)::bigint as n_papers,
     coalesce(t.n_categorised, 0)::bigint as n_categorised_papers,
     coalesce(c.n_papers / nullif(t.n_categorised, 0), 0)::double as share_of_year
-from category_names k
-cross join years y
-left join counts c on c.category_id = k.category_id and c.year = y.year
-left join year_totals t on t.year = y.year
-order by k.category_id, y.year;
+from grid g
+left join counts c on c.category_id = g.category_id and c.year = g.year
+left join year_totals t on t.year = g.year
+order by g.category_id, g.year;
 
 comment on view category_year is 'Papers per arXiv category and year, zeros included, for every category printed on a paper. Only profile pages print categories: papers from daily listings and scholar pages are in no category. Key: (category_id, year).';
 comment on column category_year.category_id is 'arXiv category id (cs.LG); the printed code for an unknown code. Key with year.';

@@ -23,20 +23,25 @@ counts as (
 ),
 year_totals as (
     select year, count(*) as n_year_papers from papers where year is not null group by year
+),
+-- The grid in its own CTE: DuckDB prints "a cross join b left join c" back as
+-- "a, b left join c", which does not re-parse; tools that show or re-create a
+-- view from duckdb_views().sql would break.
+grid as (
+    select t.topic, t.topic_position, y.year from topics t cross join years y
 )
 select
-    t.topic,
-    y.year,
+    g.topic,
+    g.year,
     coalesce(c.n_papers, 0)::bigint as n_papers,
     coalesce(c.n_papers_keyword, 0)::bigint as n_papers_keyword,
     coalesce(c.n_papers_category, 0)::bigint as n_papers_category,
     coalesce(yt.n_year_papers, 0)::bigint as n_year_papers,
     coalesce(c.n_papers / nullif(yt.n_year_papers, 0), 0)::double as share_of_year
-from topics t
-cross join years y
-left join counts c on c.topic = t.topic and c.year = y.year
-left join year_totals yt on yt.year = y.year
-order by t.topic_position, y.year;
+from grid g
+left join counts c on c.topic = g.topic and c.year = g.year
+left join year_totals yt on yt.year = g.year
+order by g.topic_position, g.year;
 
 comment on view topic_year is 'Papers per topic and year, zeros included. A paper counts once per topic whether the topic came from a keyword, its category, or both; a paper can carry several topics, so shares of a year can add up to more than 1. Key: (topic, year).';
 comment on column topic_year.topic is 'Topic (topics.topic). Key with year.';
