@@ -1,4 +1,5 @@
-"""Write the warehouse's Parquet tables: to a temporary file, then renamed into place."""
+"""Write the warehouse's Parquet tables (and text outputs): to a temporary file, then
+renamed into place."""
 
 from __future__ import annotations
 
@@ -25,14 +26,29 @@ TABLE_ORDER: dict[str, list[str]] = {
 }
 
 
-def write_table(frame: pl.DataFrame, path: Path) -> None:
-    """Write one Parquet file atomically: readers see the old file or the new one."""
+def _tmp_path(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def _move_into_place(tmp: Path, path: Path) -> None:
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def write_table(frame: pl.DataFrame, path: Path) -> None:
+    """Write one Parquet file atomically: readers see the old file or the new one."""
+    tmp = _tmp_path(path)
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    _move_into_place(tmp, path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a UTF-8 text file (an export, the data dictionary) atomically."""
+    tmp = _tmp_path(path)
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    _move_into_place(tmp, path)
 
 
 def write_tables(tables: dict[str, pl.DataFrame], warehouse_dir: Path) -> dict[str, Path]:
