@@ -6,6 +6,7 @@ generated data dictionary, and the co-author exports read back."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -230,6 +231,26 @@ def test_years_without_papers_appear_with_zeros(tmp_path: Path) -> None:
         == 0
     )
     con.close()
+
+
+def _readme_examples() -> list[tuple[str, list[list[str]]]]:
+    """(SQL, expected rows) of each example question in the README's analysis section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Analysis views", 1)[1].split("\n## ", 1)[0]
+    examples = []
+    for sql, table in re.findall(r"```sql\n(.*?)```\s*\n((?:[ \t]*\|[^\n]*\n)+)", section, re.S):
+        lines = [line.strip() for line in table.strip().splitlines()][2:]  # header, rule
+        rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+        examples.append((textwrap.dedent(sql), rows))
+    return examples
+
+
+def test_readme_example_answers_are_real(con) -> None:
+    examples = _readme_examples()
+    assert len(examples) == 5
+    for sql, expected in examples:
+        got = [["" if v is None else str(v) for v in row] for row in con.sql(sql).fetchall()]
+        assert got == expected, sql
 
 
 def test_cut_author_lists_are_marked_partial(con) -> None:
