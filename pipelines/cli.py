@@ -255,7 +255,7 @@ app.add_typer(export_app, name="export")
 
 @export_app.command("coauthors")
 def export_coauthors(
-    format: Annotated[
+    fmt: Annotated[
         str,
         typer.Option(
             "--format",
@@ -274,9 +274,9 @@ def export_coauthors(
     """Export the co-author network (authors, pairs) for Gephi or VOSviewer."""
     from pipelines import export
 
-    if format not in export.FORMATS:
+    if fmt not in export.FORMATS:
         _fail(
-            f"unknown format {format!r}; choose one of {', '.join(export.FORMATS)}",
+            f"unknown format {fmt!r}; choose one of {', '.join(export.FORMATS)}",
             debug,
             EXIT_USAGE,
         )
@@ -284,9 +284,9 @@ def export_coauthors(
         nodes, edges = export.read_coauthor_network(warehouse / "paperlake.duckdb")
     except PaperlakeError as err:
         _fail(str(err), debug)
-    if format == "graphml":
+    if fmt == "graphml":
         _emit(export.to_graphml(nodes, edges), output, debug)
-    elif format == "vosviewer-json":
+    elif fmt == "vosviewer-json":
         _emit(export.to_vosviewer(nodes, edges), output, debug)
     else:
         _emit(export.to_csv_edges(edges), output, debug)
