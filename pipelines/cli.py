@@ -31,7 +31,7 @@ app = typer.Typer(
 )
 # Logs and CI are not terminals: give tables room rather than 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one error, one line
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -109,9 +109,17 @@ def _render_summary(summary) -> None:
     totals.add_row("papers", str(summary.n_papers))
     totals.add_row("authors", str(summary.n_authors))
     totals.add_row("views published", str(summary.n_views))
+    totals.add_row("candidate pairs compared", str(summary.link.n_candidate_pairs))
+    for decision, n in summary.link.decisions.items():
+        totals.add_row(f"pairs {decision}", str(n))
+    totals.add_row("low-confidence title splits", str(len(summary.link.weak_splits)))
     for stage, seconds in summary.stage_seconds.items():
         totals.add_row(f"time: {stage}", f"{seconds:.2f} s")
     console.print(totals)
+    for record_id, title in summary.link.weak_splits[:20]:
+        console.print(f"[yellow]low-confidence split:[/] {record_id}: {title}", highlight=False)
+    for note in summary.link.notes:
+        console.print(f"[cyan]linkage:[/] {note}", highlight=False)
     for warning in summary.warnings:
         console.print(f"[yellow]note:[/] {warning}", highlight=False)
     console.print(f"Published [bold]{summary.database_path}[/]")
@@ -143,12 +151,15 @@ def refresh(
         _fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
     _quiet_prefect(debug)
     try:
+        from pipelines.curation import read_aliases, read_overrides
         from pipelines.flows import refresh_flow
         from pipelines.sources import read_manifest
         from pipelines.taxonomy import load_taxonomies
 
-        # A bad manifest or taxonomy file fails here, before Prefect starts.
+        # Bad configuration fails here, in one line, before Prefect starts.
         read_manifest(raw)
+        read_overrides(raw)
+        read_aliases(raw)
         load_taxonomies(raw)
 
         started = time.perf_counter()

@@ -18,6 +18,34 @@ def default_sql_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class MatchConfig:
+    """Thresholds of paper matching: one typed place, documented in the README.
+
+    A candidate pair's score is its title similarity (0..1) adjusted by the
+    evidence around it; at or above ``merge`` the records become one paper,
+    between ``review`` and ``merge`` the pair is listed for a human, below
+    ``review`` they stay apart. Pairs below ``floor`` are not recorded.
+    """
+
+    floor: float = 0.80
+    review: float = 0.88
+    merge: float = 0.94
+    # Bonus when the printed author lists share a person; malus when both lists
+    # are printed and share nobody.
+    shared_author_bonus: float = 0.04
+    disjoint_authors_malus: float = 0.12
+    # Dates further apart than this count against a match.
+    max_date_gap_days: int = 400
+    date_gap_malus: float = 0.08
+    # When each title has words the other lacks and those words look less alike
+    # than this, the titles name different things: at most "review".
+    swapped_word_similarity: float = 0.75
+    # Blocks (records sharing a blocking key) larger than this are compared
+    # only through their other keys, so cost stays near-linear.
+    max_block_size: int = 64
+
+
+@dataclass(frozen=True)
 class Settings:
     """What one refresh run reads, writes and assumes."""
 

@@ -38,8 +38,8 @@ def extract_task(batch: list[DumpFile]):
 
 
 @task(name="link", cache_policy=NO_CACHE)
-def link_task(extracted, taxonomies: Taxonomies):
-    return link_tables(combine(extracted), taxonomies)
+def link_task(extracted, raw_dir: Path, taxonomies: Taxonomies):
+    return link_tables(combine(extracted), raw_dir, taxonomies=taxonomies)
 
 
 # Retries only here: the file system is the one thing outside that can fail.
@@ -78,7 +78,7 @@ def refresh_flow(
             key=lambda e: e.source["source_file"][0],
         )
     with timer("link"):
-        tables = link_task(extracted, taxonomies)
+        tables, link_report = link_task(extracted, settings.raw_dir, taxonomies)
     with timer("load+publish"):
         database, n_views = load_and_publish_task(tables, settings.warehouse_dir, settings.sql_dir)
     notes = [note for e in extracted for note in e.notes]
@@ -89,6 +89,7 @@ def refresh_flow(
         n_papers=tables["papers"].height,
         n_authors=tables["authors"].height,
         n_views=n_views,
+        link=link_report,
         database_path=database,
         stage_seconds=timer.seconds,
         warnings=warnings + notes,

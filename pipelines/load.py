@@ -18,6 +18,8 @@ TABLE_ORDER: dict[str, list[str]] = {
     "authors": ["author_id"],
     "paper_authors": ["paper_id", "author_position"],
     "paper_sources": ["paper_id", "source_file", "record_index"],
+    "paper_matches": ["record_id_a", "record_id_b"],
+    "paper_field_sources": ["paper_id", "field"],
     "categories": ["category_code"],
     "topics": ["topic_position"],
     "paper_topics": ["paper_id", "topic", "method"],

@@ -11,16 +11,29 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.config import MatchConfig
+from pipelines.curation import read_aliases, read_overrides
 from pipelines.extract import ExtractedDump, extract_dump
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.load import write_tables
 from pipelines.publish import publish
 from pipelines.sources import DumpFile
 from pipelines.taxonomy import Taxonomies, load_taxonomies
+from pipelines.transform.glued import resplit_glued_titles
 from pipelines.transform.link import build_papers
 from pipelines.transform.network import author_network
 from pipelines.transform.profiles import profile_owners
 from pipelines.transform.topics import category_table, paper_topics, topic_table
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    """What linking did: compared pairs, decisions, weak splits, human overrides."""
+
+    n_candidate_pairs: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
+    weak_splits: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -33,6 +46,7 @@ class RunSummary:
     n_papers: int = 0
     n_authors: int = 0
     n_views: int = 0
+    link: LinkReport = field(default_factory=LinkReport)
     database_path: Path | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -111,22 +125,41 @@ def combine(extracted: list[ExtractedDump]) -> dict[str, pl.DataFrame]:
 
 
 def link_tables(
-    tables: dict[str, pl.DataFrame], taxonomies: Taxonomies | None = None
-) -> dict[str, pl.DataFrame]:
-    """Add the linked tables (papers, authors, paper_authors, paper_sources) and
-    the analysis tables built on them (see ``analysis_tables``).
-
-    ``taxonomies`` defaults to the category and topic files shipped with paperlake.
-    """
-    linked = build_papers(tables["records"])
+    tables: dict[str, pl.DataFrame],
+    raw_dir: Path,
+    config: MatchConfig | None = None,
+    taxonomies: Taxonomies | None = None,
+) -> tuple[dict[str, pl.DataFrame], LinkReport]:
+    """Add the linked tables (papers, authors, paper_authors, paper_sources,
+    paper_matches, paper_field_sources), honouring raw/overrides.toml and
+    raw/aliases.toml, and the analysis tables built on them (see
+    ``analysis_tables``). ``taxonomies`` defaults to raw_dir's copies of the
+    taxonomy files, else the shipped ones."""
+    records = resplit_glued_titles(tables["records"])
+    aliases = read_aliases(raw_dir)
+    linked = build_papers(records, config, read_overrides(raw_dir), aliases)
+    report = LinkReport(
+        n_candidate_pairs=linked.n_candidate_pairs,
+        decisions=dict(
+            linked.paper_matches.group_by("decision").len().sort("decision").iter_rows()
+        ),
+        weak_splits=records.filter(pl.col("title_split").is_in(["fallback", "none"]))
+        .select("record_id", "title")
+        .rows(),
+        notes=linked.notes,
+    )
     linked_tables = {
         **tables,
+        "records": records,
         "papers": linked.papers,
         "authors": linked.authors,
         "paper_authors": linked.paper_authors,
         "paper_sources": linked.paper_sources,
+        "paper_matches": linked.paper_matches,
+        "paper_field_sources": linked.paper_field_sources,
     }
-    return {**linked_tables, **analysis_tables(linked_tables, taxonomies or load_taxonomies())}
+    analysis = analysis_tables(linked_tables, taxonomies or load_taxonomies(raw_dir))
+    return {**linked_tables, **analysis}, report
 
 
 def analysis_tables(

@@ -79,7 +79,7 @@ def extracted():
 
 @pytest.fixture(scope="module")
 def tables(extracted) -> dict[str, pl.DataFrame]:
-    return link_tables(combine(extracted))
+    return link_tables(combine(extracted), RAW)[0]
 
 
 @pytest.fixture(scope="module")
@@ -355,7 +355,7 @@ def test_analysis_tables_are_byte_identical_whatever_the_file_order(
     extracted, tables, tmp_path: Path
 ) -> None:
     names = ["categories", "topics", "paper_topics", "author_network", "profile_owners"]
-    reordered = link_tables(combine(list(reversed(extracted))))
+    reordered, _ = link_tables(combine(list(reversed(extracted))), RAW)
     a = write_tables({n: tables[n] for n in names}, tmp_path / "a")
     b = write_tables({n: reordered[n] for n in names}, tmp_path / "b")
     for name in names:

@@ -5,6 +5,7 @@ None of it may raise or lose a line; each problem is reported.
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 from conftest import CAPTURE, RAW
 
@@ -138,3 +139,44 @@ def test_split_lines_counts_like_an_editor() -> None:
 def test_decode_prefers_utf8() -> None:
     assert decode_dump("naïve".encode()).encoding == "utf-8"
     assert decode_dump("naïve".encode("cp1252")).text == "naïve"
+
+
+def _without_line(path, line_no: int) -> bytes:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return "\n".join(lines[: line_no - 1] + lines[line_no:]).encode()
+
+
+def test_lost_title_line_quarantines_its_record() -> None:
+    # 000 line 27 is "RLHFSpec: ..." (record 3 spans lines 26-31).
+    e = _extract(_without_line(PROFILE, 27))
+    assert e.records.height == 13
+    assert not e.records["title"].str.contains("Siqi Wang").any()
+    reject = e.rejects.row(0, named=True)
+    assert (reject["line_start"], reject["line_end"]) == (26, 30)
+    assert "no title" in reject["reason"]
+
+
+def test_lost_author_line_keeps_the_record_without_authors() -> None:
+    # 000 line 29 is "Siqi Wang, Hailong Yang, Junjie Zhu et al.".
+    e = _extract(_without_line(PROFILE, 29))
+    assert e.records.height == 14
+    record = e.records.filter(pl.col("title").str.starts_with("RLHFSpec")).row(0, named=True)
+    assert record["authors"] == []
+    assert record["abstract"].startswith("Reinforcement Learning from Human Feedback")
+    assert e.rejects.is_empty()
+
+
+def test_lost_scholar_title_does_not_promote_an_abstract() -> None:
+    # 004 line 5 is the title "FastGL: ..."; its author line now follows an abstract.
+    e = _extract(_without_line(SCHOLAR, 5))
+    assert e.records.height == 8
+    assert (e.records["title"].str.len_chars() < 200).all()
+    assert "no title before it" in e.rejects["reason"][0]
+
+
+def test_page_cut_after_its_header_keeps_the_header_facts() -> None:
+    text = PROFILE.read_text(encoding="utf-8")
+    e = _extract(text[:68].encode())
+    assert e.source["format"][0] == "profile_page"
+    assert e.profile["h_index"][0] == 22
+    assert e.records.height == 0

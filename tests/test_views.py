@@ -28,7 +28,6 @@ from pipelines.export import nodes_path
 from pipelines.publish import run_data_tests
 from pipelines.refresh import combine, extract_batch, link_tables, load_and_publish
 from pipelines.sources import resolve_dumps
-from pipelines.taxonomy import load_taxonomies
 from pipelines.transform.network import coauthor_pairs
 
 runner = CliRunner()
@@ -95,7 +94,7 @@ def con(warehouse: Path):
 def _build(raw: Path, out: Path) -> Path:
     """The refresh stages without Prefect, for hand-made raw folders."""
     dumps, _ = resolve_dumps(raw, CAPTURE)
-    tables = link_tables(combine(extract_batch(dumps)), load_taxonomies(raw))
+    tables, _ = link_tables(combine(extract_batch(dumps)), raw)
     database, _ = load_and_publish(tables, out, default_sql_dir())
     return database
 

@@ -31,7 +31,8 @@ def non_blank(lines: pl.DataFrame) -> pl.DataFrame:
 def attach_labels(lines: pl.DataFrame, labelled: pl.DataFrame) -> pl.DataFrame:
     """Join the labels of non-blank lines back onto all lines.
 
-    A blank line between two lines of the same record belongs to that record;
+    A blank line between two lines of the same record belongs to that record,
+    one between two lines quarantined for the same reason to the quarantine;
     every other blank line is furniture (a separator).
     """
     out = lines.join(
@@ -40,16 +41,34 @@ def attach_labels(lines: pl.DataFrame, labelled: pl.DataFrame) -> pl.DataFrame:
     # For blank lines, the record of the nearest non-blank line on each side
     # (-1 when that line is not part of a record).
     owner = pl.when(pl.col("role").is_null()).then(None).otherwise(pl.col("rec").fill_null(-1))
-    out = out.with_columns(before=owner.forward_fill(), after=owner.backward_fill()).with_columns(
+    # Likewise the quarantine reason of the nearest rejected line on each side.
+    why = (
+        pl.when(pl.col("role").is_null())
+        .then(None)
+        .otherwise(pl.when(pl.col("role") == REJECT).then(pl.col("reason")).otherwise(pl.lit("")))
+    )
+    out = out.with_columns(
+        before=owner.forward_fill(),
+        after=owner.backward_fill(),
+        why_before=why.forward_fill(),
+        why_after=why.backward_fill(),
+    ).with_columns(
         interior=pl.col("role").is_null()
         & (pl.col("before") == pl.col("after"))
-        & (pl.col("before") >= 0)
+        & (pl.col("before") >= 0),
+        # A blank line inside a quarantined run stays with it: one reject row.
+        in_reject=pl.col("role").is_null()
+        & (pl.col("why_before") == pl.col("why_after"))
+        & (pl.col("why_before") != ""),
     )
     return out.with_columns(
         role=pl.when(pl.col("interior"))
         .then(pl.lit(RECORD))
+        .when(pl.col("in_reject"))
+        .then(pl.lit(REJECT))
         .otherwise(pl.col("role").fill_null(FURNITURE)),
         rec=pl.when(pl.col("interior")).then(pl.col("before")).otherwise(pl.col("rec")),
+        reason=pl.when(pl.col("in_reject")).then(pl.col("why_before")).otherwise(pl.col("reason")),
     ).select("line_no", "text", "role", "rec", "reason")
 
 

@@ -18,6 +18,10 @@ MONTH = (
 DATE = rf"{MONTH} \d{{1,2}}(?:, \d{{4}})?"
 DATE_PARTS = rf"^(?P<mon>{MONTH}) (?P<day>\d{{1,2}})(?:, (?P<year>\d{{4}}))?$"
 
+# A profile page's record head: "DCMay 18Code", "QUANT-PHNov 26, 2021". The lazy
+# category stops where a date starts.
+META = rf"^(?P<category>[A-Z][A-Z0-9-]*?)(?P<date_text>{DATE})(?P<code>Code)?$"
+
 _MONTH_NUMBER = {
     m: i
     for i, m in enumerate(
@@ -62,16 +66,20 @@ def resolve_date(date_text: pl.Expr, capture_date: pl.Expr) -> pl.Expr:
 
 # --- person names ------------------------------------------------------------
 
-# A capitalised name word ("Kay", "Jean-Luc", "O'Brien", "McKenzie", "Sören").
+# A capitalised name word ("Kay", "Jean-Luc", "O'Brien", "McKenzie", "LeCun",
+# "Sören"). Inner capitals only after known prefixes: a general CamelCase word
+# would let a glued "GraphsKay" read as a name.
 _CAP = (
-    r"(?:\p{Lu}[\p{Ll}'’]+|Ma?c\p{Lu}\p{Ll}+|\p{Lu}['’]\p{Lu}\p{Ll}+)"
+    r"(?:\p{Lu}[\p{Ll}'’]+|(?:Mc|Mac|Le|De|Di|Da|Du|La|Van|Von)\p{Lu}\p{Ll}+"
+    r"|\p{Lu}['’]\p{Lu}\p{Ll}+)"
     r"(?:-\p{Lu}?\p{Ll}+)*"
 )
 _INITIAL = r"\p{Lu}\.(?:-?\p{Lu}\.)*"  # "H.", "J.-P."
 _PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|du|dos|das|le|la|bin|ibn|al|ter|ten)"
 _SCRIPT = r"\p{Lo}+"  # names in scripts without case (Chinese, Korean, ...)
 _WORD = rf"(?:{_CAP}|{_INITIAL}|{_SCRIPT})"
-NAME = rf"(?:{_PARTICLE} )*{_WORD}(?: (?:{_PARTICLE} )*{_WORD}){{0,5}}"
+_SUFFIX = r"(?: (?:Jr\.|Sr\.|II|III|IV))?"
+NAME = rf"(?:{_PARTICLE} )*{_WORD}(?: (?:{_PARTICLE} )*{_WORD}){{0,5}}{_SUFFIX}"
 
 # A profile page prints at most three names, then " et al." when it cut the list,
 # then optionally " · org1, org2" (organisation tags, lower case).
@@ -83,8 +91,14 @@ AUTHOR_LIST = rf"{NAME}(?:, {NAME}){{0,2}}(?: et al\.)?"
 # word, so no earlier place can match.
 GLUED_TITLE_AUTHORS = rf"^(?P<title>.*?\S)(?P<authors>{AUTHOR_LIST})(?: · (?P<orgs>.+))?$"
 
-# Fallback when no strict split exists: the last capital glued to a non-space.
-GLUED_FALLBACK = r"^(?P<title>.*[^\s])(?P<authors>\p{Lu}[^\p{Lu}]*(?:, .*)?)$"
+# Fallback when no strict split exists (a name outside the grammar): the last
+# capital glued to a non-space after which up to three short comma-separated
+# pieces follow. Records split this way are marked and re-checked against
+# names known from other dumps (transform/glued.py).
+GLUED_FALLBACK = (
+    r"^(?P<title>.*\S)(?P<authors>\p{Lu}[^,:;]{0,60}(?:, [^,:;]{1,60}){0,2}(?: et al\.)?)"
+    r"(?: · (?P<orgs>.+))?$"
+)
 
 ET_AL = r"\s+et al\.?$"
 

@@ -16,16 +16,14 @@ import polars as pl
 
 from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
 from pipelines.extract.patterns import (
-    DATE,
+    AUTHOR_LIST,
     GLUED_FALLBACK,
     GLUED_TITLE_AUTHORS,
+    META,
     collapse_spaces,
     split_author_line,
 )
 from pipelines.extract.registry import Detection, ParsedDump, register_format
-
-# "DCMay 18Code", "QUANT-PHNov 26, 2021": the lazy code stops where a date starts.
-META = rf"^(?P<category>[A-Z][A-Z0-9-]*?)(?P<date_text>{DATE})(?P<code>Code)?$"
 
 # Page-header facts, one per line, and the column each fills.
 HEADER_FACTS = {
@@ -37,6 +35,8 @@ HEADER_FACTS = {
     "listed_paper_count": r"^([\d,]+) Papers?$",
 }
 CATEGORY_ONLY = r"^[A-Z][A-Z0-9-]*$"
+# An abstract is a paragraph; titles and author lines are far shorter.
+ABSTRACT_MIN_CHARS = 200
 
 
 def _segments(lines: pl.DataFrame) -> pl.DataFrame:
@@ -69,10 +69,12 @@ def _detect(lines: pl.DataFrame, *, record_lines: int) -> tuple[float, str]:
 
 def detect_profile_page(lines: pl.DataFrame) -> Detection:
     share, reason = _detect(lines, record_lines=4)
-    header = non_blank(lines).filter(pl.col("content").str.contains(HEADER_FACTS["h_index"]))
-    if not header.is_empty():
-        share = min(1.0, share + 0.2)
-        reason += "; profile header (h-index) found"
+    content = non_blank(lines)["content"]
+    n_facts = sum(int(content.str.contains(rx).sum()) for rx in HEADER_FACTS.values())
+    if n_facts:
+        # A page cut off right after its header is still this format.
+        share = min(1.0, share + 0.2 * n_facts)
+        reason += f"; {n_facts} profile header facts (h-index, papers, ...)"
     return Detection(share, reason)
 
 
@@ -119,33 +121,60 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
     profile, header = _header_profile(seg.filter(pl.col("seg") == 0))
     body = seg.filter(pl.col("seg") > 0)
 
-    last_field = 2 if glued else 3
+    # Fields by position, checked against shape: a paragraph where a title or
+    # an author line belongs means that line was lost (a damaged copy).
+    is_long = pl.col("content").str.len_chars() >= ABSTRACT_MIN_CHARS
+    if glued:
+        is_long = is_long & ~pl.col("content").str.contains(GLUED_TITLE_AUTHORS)
     body = body.with_columns(
-        role=pl.when(pl.col("seg_size") == 1)
-        .then(pl.lit(REJECT))
-        .when(pl.col("pos") > last_field)
+        first_long=pl.when(is_long & (pl.col("pos") >= 1)).then(pl.col("pos")).min().over("seg")
+    )
+    names = ["meta", "line1", "line2"] if glued else ["meta", "title", "authors", "abstract"]
+    by_pos = pl.col("pos").replace_strict(
+        dict(enumerate(names)), default=None, return_dtype=pl.String
+    )
+    if not glued:
+        # Author line lost: the paragraph right after the title is the abstract.
+        by_pos = (
+            pl.when(pl.col("first_long") == 2)
+            .then(
+                pl.col("pos").replace_strict(
+                    {0: "meta", 1: "title", 2: "abstract"}, default=None, return_dtype=pl.String
+                )
+            )
+            .otherwise(by_pos)
+        )
+    # A cut or multi-name author list where the title belongs: the title was lost.
+    looks_like_authors = pl.col("content").str.contains(rf"^{AUTHOR_LIST}(?: · .+)?$") & (
+        pl.col("content").str.contains(", | et al\\.| · ")
+    )
+    body = body.with_columns(
+        authors_first=(looks_like_authors & (pl.col("pos") == 1)).any().over("seg")
+    )
+    no_title = (pl.col("first_long") == 1) | (
+        (pl.col("first_long") == 2) & pl.col("authors_first") & (not glued)
+    )
+    body = body.with_columns(
+        field=by_pos,
+        role=pl.when((pl.col("seg_size") == 1) | no_title | by_pos.is_null())
         .then(pl.lit(REJECT))
         .otherwise(pl.lit(RECORD)),
-        rec=pl.col("seg"),
         reason=pl.when(pl.col("seg_size") == 1)
         .then(pl.lit("category/date line with no title after it"))
-        .when(pl.col("pos") > last_field)
+        .when(no_title)
+        .then(pl.lit("record with no title (a paragraph follows its category/date line)"))
+        .when(by_pos.is_null())
         .then(pl.lit("unexpected line after the abstract"))
         .otherwise(None),
-    ).with_columns(rec=pl.when(pl.col("role") == RECORD).then(pl.col("rec")).otherwise(None))
+    ).with_columns(rec=pl.when(pl.col("role") == RECORD).then(pl.col("seg")).otherwise(None))
 
-    def field_at(pos: int) -> pl.Expr:
-        return pl.col("content").filter(pl.col("pos") == pos).first()
+    def field(name: str) -> pl.Expr:
+        return pl.col("content").filter(pl.col("field") == name).first()
 
     fields = (
         body.filter(pl.col("role") == RECORD)
         .group_by("rec")
-        .agg(
-            meta=field_at(0),
-            line1=field_at(1),
-            line2=field_at(2),
-            line3=field_at(3),
-        )
+        .agg(**{name: field(name) for name in names})
     )
     meta = pl.col("meta").str.extract_groups(META)
     fields = fields.with_columns(
@@ -161,12 +190,16 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
                 strict.struct.field("title"), loose.struct.field("title"), pl.col("line1")
             ),
             author_line=pl.coalesce(
-                pl.concat_str(
-                    strict.struct.field("authors"),
-                    pl.lit(" · ") + strict.struct.field("orgs"),
-                    ignore_nulls=True,
-                ),
-                loose.struct.field("authors"),
+                *(
+                    pl.when(split.struct.field("authors").is_not_null()).then(
+                        pl.concat_str(
+                            split.struct.field("authors"),
+                            pl.lit(" · ") + split.struct.field("orgs"),
+                            ignore_nulls=True,
+                        )
+                    )
+                    for split in (strict, loose)
+                )
             ),
             title_split=pl.when(strict.struct.field("title").is_not_null())
             .then(pl.lit("pattern"))
@@ -177,9 +210,7 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
             abstract=pl.col("line2"),
         )
     else:
-        fields = fields.with_columns(
-            title=pl.col("line1"), author_line=pl.col("line2"), abstract=pl.col("line3")
-        )
+        fields = fields.rename({"authors": "author_line"})
     authors, truncated, orgs = split_author_line(pl.col("author_line"))
     records = fields.with_columns(
         title=collapse_spaces(pl.col("title")),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
-from pipelines.extract.patterns import collapse_spaces
+from pipelines.extract.patterns import META, collapse_spaces
 from pipelines.extract.registry import Detection, ParsedDump, register_format
 
 # One part of a name: capitalised words, particles, initials; no digits or
@@ -25,6 +25,8 @@ PIPES_LINE = (
     rf"^{_PAIR}(?: {_AFFILIATION})?(?: \| {_PAIR}(?: {_AFFILIATION})?)+$|^{_PAIR} {_AFFILIATION}$"
 )
 OWNER_LINE = rf"^{_PAIR}$"
+# Titles are short lines; an abstract is a paragraph.
+TITLE_MAX_CHARS = 200
 PIPE_ENTRY = r"^(?P<family>[^,]+), (?P<given>[^(]+?)(?: \((?P<affiliation>.*)\))?$"
 
 
@@ -41,6 +43,10 @@ def detect_scholar_profile(lines: pl.DataFrame) -> Detection:
     expected = max(1, (nb.height - 1) // 3)
     share = min(1.0, n_author_lines / expected)
     score = share * (0.8 + 0.2 * owner)
+    # Category/date record heads belong to profile pages, never to this format.
+    n_meta = int(nb["content"].str.contains(META).sum())
+    if n_meta >= max(1, n_author_lines // 2):
+        score *= 0.3
     return Detection(
         score,
         f"{n_author_lines} 'Family, Given' author lines for {nb.height} lines"
@@ -107,9 +113,11 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     )
     nb = nb.with_columns(is_authors=_is_author_line() & ~pl.col("is_owner"))
     plain = ~pl.col("is_authors") & ~pl.col("is_owner")
+    short = pl.col("content").str.len_chars() < TITLE_MAX_CHARS
     nb = nb.with_columns(
-        # An author line needs a title before it.
-        is_anchor=pl.col("is_authors") & plain.shift(1).fill_null(False),
+        # An author line needs a title before it (a paragraph there is the
+        # previous record's abstract: this record's title was lost).
+        is_anchor=pl.col("is_authors") & (plain & short).shift(1).fill_null(False),
     )
     nb = nb.with_columns(
         is_title=plain & pl.col("is_anchor").shift(-1).fill_null(False),

@@ -14,8 +14,49 @@ _LATEX_COMMAND = r"\\[A-Za-z]+\s*"
 _LATEX_MARKUP = r"[$^_{}]"
 
 
+# Commands that stand for a letter or sign, so "$\mu$P" meets "μP".
+_LATEX_SYMBOLS = {
+    **{
+        rf"\\{name}\b": char
+        for name, char in zip(
+            [
+                "alpha",
+                "beta",
+                "gamma",
+                "delta",
+                "epsilon",
+                "zeta",
+                "eta",
+                "theta",
+                "iota",
+                "kappa",
+                "lambda",
+                "mu",
+                "nu",
+                "xi",
+                "pi",
+                "rho",
+                "sigma",
+                "tau",
+                "upsilon",
+                "phi",
+                "chi",
+                "psi",
+                "omega",
+            ],
+            "αβγδεζηθικλμνξπρστυφχψω",
+            strict=True,
+        )
+    },
+    r"\\times\b": "×",
+    r"\\infty\b": "∞",
+}
+
+
 def strip_latex(text: pl.Expr) -> pl.Expr:
-    """Reduce inline LaTeX to its text: ``$\\rm A^2Q$`` -> ``A2Q``."""
+    """Reduce inline LaTeX to its text: ``$\\rm A^2Q$`` -> ``A2Q``, ``$\\mu$`` -> ``μ``."""
+    for pattern, char in _LATEX_SYMBOLS.items():
+        text = text.str.replace_all(pattern, char)
     return (
         text.str.replace_all(_LATEX_ESCAPE, "$1")
         .str.replace_all(_LATEX_COMMAND, "")

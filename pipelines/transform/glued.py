@@ -1,0 +1,88 @@
+"""Second look at glued title+author lines using the names known from all dumps.
+
+The collapsed-page parser splits "…Attributed GraphsKay Liu, Yue Zhao et al."
+with a name grammar. When a list holds a name outside that grammar the parser
+falls back to a heuristic and marks the record (``title_split`` = "fallback" or
+"none"). Here, every name printed in another record is a candidate start of
+the author list: the earliest known name glued to the text before it wins.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.extract.patterns import split_author_line
+
+WEAK = ("fallback", "none")
+
+
+def _glued_line() -> pl.Expr:
+    """The line as printed, rebuilt from the parsed title and author fields."""
+    authors = pl.col("authors").list.join(", ")
+    et_al = pl.when(pl.col("authors_truncated")).then(pl.lit(" et al.")).otherwise(pl.lit(""))
+    orgs = (
+        pl.when(pl.col("affiliations").list.len() > 0)
+        .then(pl.lit(" · ") + pl.col("affiliations").list.join(", "))
+        .otherwise(pl.lit(""))
+    )
+    return pl.concat_str(pl.col("title"), authors, et_al, orgs)
+
+
+def resplit_glued_titles(records: pl.DataFrame) -> pl.DataFrame:
+    """Re-split weakly split collapsed-page records at a known author name."""
+    weak = pl.col("title_split").is_in(WEAK).fill_null(False)
+    if records.filter(weak).is_empty():
+        return records
+    known = (
+        records.filter(~weak)
+        .select(pl.col("authors").explode().alias("name"))
+        .drop_nulls()
+        .filter(pl.col("name").str.len_chars() >= 4)
+        .unique()
+        .sort("name")["name"]
+        .to_list()
+    )
+    if not known:
+        return records
+    candidates = (
+        records.with_row_index("row")
+        .filter(weak)
+        .with_columns(line=_glued_line())
+        .with_columns(at=pl.col("line").str.find_many(known, overlapping=True))
+        .explode("at")
+        .drop_nulls("at")
+        # A split point must be glued: a non-space right before the name.
+        .filter(
+            (pl.col("at") > 0)
+            & ~pl.col("line").str.slice(pl.col("at").cast(pl.Int64) - 1, 1).str.contains(r"\s")
+        )
+        .sort("row", "at")
+        .group_by("row", maintain_order=True)
+        .first()
+    )
+    if candidates.is_empty():
+        return records
+    title = pl.col("line").str.slice(0, pl.col("at"))
+    rest = pl.col("line").str.slice(pl.col("at"))
+    names, truncated, orgs = split_author_line(rest)
+    fixed = candidates.select(
+        "row",
+        new_title=title.str.strip_chars(),
+        new_authors=names,
+        new_truncated=truncated,
+        new_orgs=orgs,
+    )
+    return (
+        records.with_row_index("row")
+        .join(fixed, on="row", how="left")
+        .with_columns(
+            title=pl.coalesce("new_title", "title"),
+            authors=pl.coalesce("new_authors", "authors"),
+            authors_truncated=pl.coalesce("new_truncated", "authors_truncated"),
+            affiliations=pl.coalesce("new_orgs", "affiliations"),
+            title_split=pl.when(pl.col("new_title").is_not_null())
+            .then(pl.lit("known_name"))
+            .otherwise(pl.col("title_split")),
+        )
+        .drop("row", "new_title", "new_authors", "new_truncated", "new_orgs")
+    )
