@@ -158,15 +158,21 @@ def link_tables(
         "paper_matches": linked.paper_matches,
         "paper_field_sources": linked.paper_field_sources,
     }
-    analysis = analysis_tables(linked_tables, taxonomies or load_taxonomies(raw_dir))
+    analysis = analysis_tables(
+        linked_tables, taxonomies or load_taxonomies(raw_dir), same_names=aliases[0]
+    )
     return {**linked_tables, **analysis}, report
 
 
 def analysis_tables(
-    tables: dict[str, pl.DataFrame], taxonomies: Taxonomies
+    tables: dict[str, pl.DataFrame],
+    taxonomies: Taxonomies,
+    same_names: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The tables the analysis views read: categories, topics, paper_topics,
-    author_network (graph measures, computed once per refresh) and profile_owners."""
+    author_network (graph measures, computed once per refresh) and profile_owners.
+    ``same_names`` are the aliases' (canonical, name) pairs, so an owner printed
+    under an alias is found."""
     categories = category_table(tables["records"]["category"], taxonomies.categories)
     topics = topic_table(taxonomies.topics)
     return {
@@ -174,7 +180,7 @@ def analysis_tables(
         "topics": topics,
         "paper_topics": paper_topics(tables["papers"], categories, topics),
         "author_network": author_network(tables["authors"], tables["paper_authors"]),
-        "profile_owners": profile_owners(tables["profiles"], tables["authors"]),
+        "profile_owners": profile_owners(tables["profiles"], tables["authors"], same_names),
     }
 
 

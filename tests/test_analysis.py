@@ -344,11 +344,18 @@ def test_profile_owners_are_found_among_the_authors(tables) -> None:
     assert owners["owner_name"].to_list() == ["Depei Qian", "Yufei Ding", "Qinghao Hu"]
     named = owners.join(tables["authors"], on="author_id", how="left").sort("source_file")
     assert named["name"].to_list() == named["owner_name"].to_list()
-    missing = profile_owners(
-        pl.DataFrame({"source_file": ["x.txt"], "owner_name": ["Nobody Here"]}),
-        tables["authors"],
+    pages = pl.DataFrame(
+        {"source_file": ["x.txt", "y.txt"], "owner_name": ["Nobody Here", "Q. Hu"]}
     )
-    assert missing["author_id"].to_list() == [None]
+    hu = owners.filter(pl.col("owner_name") == "Qinghao Hu")["author_id"].to_list()
+    plain = profile_owners(pages, tables["authors"])
+    assert plain["author_id"].to_list() == [None, None]
+    # An owner printed under a name the aliases file folds into a person is found.
+    same = pl.DataFrame(
+        {"canonical": ["Qinghao Hu", "Qinghao Hu"], "name": ["Qinghao Hu", "Q. Hu"]}
+    )
+    aliased = profile_owners(pages, tables["authors"], same)
+    assert aliased["author_id"].to_list() == [None, *hu]
 
 
 def test_analysis_tables_are_byte_identical_whatever_the_file_order(

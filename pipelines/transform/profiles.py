@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.transform.clean import name_key
+from pipelines.transform.ids import stable_ids
 
 PROFILE_OWNERS = pl.Schema(
     {
@@ -15,21 +16,35 @@ PROFILE_OWNERS = pl.Schema(
 )
 
 
-def profile_owners(profiles: pl.DataFrame, authors: pl.DataFrame) -> pl.DataFrame:
-    """Match each page's owner to an author by the same name key linking uses.
+def profile_owners(
+    profiles: pl.DataFrame,
+    authors: pl.DataFrame,
+    same_names: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Resolve each page's owner to an author the way linking resolves a printed name.
 
-    Pages without an owner (collapsed pages, daily listings) have no row. The
-    key folds accents, case, hyphens and spacing, as author linking does, so the
-    owner is found whatever form the authors table displays.
+    The owner's name key (accents, case, hyphens, spacing folded) is mapped
+    through the aliases' ``same_names`` (canonical, name) pairs and hashed into
+    an ``author_id`` as linking does; the id is kept only when that author is
+    in ``authors`` (the owner is printed on some paper). Pages without an owner
+    (collapsed pages, daily listings) have no row.
     """
-    keyed = authors.select("author_id", key=name_key(pl.col("name"))).filter(pl.col("key") != "")
-    # Two authors with one key cannot happen with key-based ids; if linking ever
-    # allows it, take the smallest id so the answer stays deterministic.
-    keyed = keyed.sort("key", "author_id").unique("key", keep="first")
+    owners = profiles.filter(pl.col("owner_name").is_not_null()).select(
+        "source_file", "owner_name", key=name_key(pl.col("owner_name"))
+    )
+    if same_names is not None and not same_names.is_empty():
+        mapping = same_names.select(
+            key=name_key(pl.col("name")), canonical_key=name_key(pl.col("canonical"))
+        ).unique("key", keep="first", maintain_order=True)
+        owners = (
+            owners.join(mapping, on="key", how="left", maintain_order="left")
+            .with_columns(key=pl.coalesce("canonical_key", "key"))
+            .drop("canonical_key")
+        )
+    owners = owners.with_columns(author_id=stable_ids(owners["key"], "aut_"))
+    known = pl.col("author_id").is_in(authors["author_id"].implode())
     return (
-        profiles.filter(pl.col("owner_name").is_not_null())
-        .select("source_file", "owner_name", key=name_key(pl.col("owner_name")))
-        .join(keyed, on="key", how="left")
+        owners.with_columns(author_id=pl.when(known).then(pl.col("author_id")))
         .select(list(PROFILE_OWNERS.names()))
         .cast(dict(PROFILE_OWNERS))
         .sort("source_file")
