@@ -171,6 +171,7 @@ def refresh(
         from pipelines.curation import read_aliases, read_overrides
         from pipelines.publish import lock_holder
         from pipelines.sources import read_manifest
+        from pipelines.taxonomy import load_taxonomies
 
         # Bad configuration fails here, in one line, before Prefect starts.
         read_manifest(raw)
@@ -188,6 +189,8 @@ def refresh(
                 f"waiting for the run holding {warehouse / '.lock'} ({holder})", soft_wrap=True
             )
         from pipelines.flows import refresh_flow
+
+        load_taxonomies(raw)
 
         started = time.perf_counter()
         with _progress_bars():
@@ -401,6 +404,90 @@ def list_formats() -> None:
     for name, fmt in sorted(formats().items()):
         table.add_row(name, fmt.description)
     console.print(table)
+
+
+def _emit(text: str, output: Path | None, debug: bool) -> None:
+    """Write text to ``output`` atomically, or to stdout without console wrapping."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from pipelines.load import write_text
+
+    try:
+        write_text(text, output)
+    except OSError as err:
+        _fail(f"{err.filename or output}: {err.strerror or err}", debug)
+    err_console.print(f"Wrote {output}", highlight=False)
+
+
+@app.command()
+def dictionary(
+    warehouse: Annotated[
+        Path, typer.Option("--warehouse", help="Folder holding paperlake.duckdb.")
+    ] = Path("warehouse"),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Write the Markdown here instead of to stdout."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Print the data dictionary (every view and column, with comments) as Markdown."""
+    from pipelines.config import default_sql_dir
+    from pipelines.dictionary import dictionary_of
+
+    database = warehouse / "paperlake.duckdb"
+    if not database.is_file():
+        _fail(f"{database}: no such database; run `paperlake refresh` first", debug, EXIT_USAGE)
+    try:
+        text = dictionary_of(database, default_sql_dir())
+    except Exception as err:
+        _fail(f"{database}: {type(err).__name__}: {err}", debug)
+    _emit(text, output, debug)
+
+
+export_app = typer.Typer(help="Export warehouse data for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("coauthors")
+def export_coauthors(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="graphml (Gephi, Cytoscape), csv (edge list; with --output also a node "
+            "list beside it) or vosviewer-json.",
+        ),
+    ] = "graphml",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write here instead of to stdout.")
+    ] = None,
+    warehouse: Annotated[
+        Path, typer.Option("--warehouse", help="Folder holding paperlake.duckdb.")
+    ] = Path("warehouse"),
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Export the co-author network (authors, pairs) for Gephi or VOSviewer."""
+    from pipelines import export
+
+    if fmt not in export.FORMATS:
+        _fail(
+            f"unknown format {fmt!r}; choose one of {', '.join(export.FORMATS)}",
+            debug,
+            EXIT_USAGE,
+        )
+    try:
+        nodes, edges = export.read_coauthor_network(warehouse / "paperlake.duckdb")
+    except PaperlakeError as err:
+        _fail(str(err), debug)
+    if fmt == "graphml":
+        _emit(export.to_graphml(nodes, edges), output, debug)
+    elif fmt == "vosviewer-json":
+        _emit(export.to_vosviewer(nodes, edges), output, debug)
+    else:
+        _emit(export.to_csv_edges(edges), output, debug)
+        if output is not None:
+            _emit(export.to_csv_nodes(nodes), export.nodes_path(output), debug)
 
 
 @app.command()

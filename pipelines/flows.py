@@ -39,6 +39,7 @@ from pipelines.refresh import (
     summarize,
 )
 from pipelines.sources import resolve_dumps
+from pipelines.taxonomy import Taxonomies, load_taxonomies
 
 # Polars already uses every core inside a batch; a few batches keep both busy
 # and keep Prefect's per-task overhead small.
@@ -67,8 +68,8 @@ def collect_task(plan: list[PlannedDump], fresh, cache_dir: Path):
 
 
 @task(name="link", cache_policy=NO_CACHE)
-def link_task(extracted, raw_dir: Path):
-    return link_tables(combine(extracted), raw_dir)
+def link_task(extracted, raw_dir: Path, taxonomies: Taxonomies):
+    return link_tables(combine(extracted), raw_dir, taxonomies=taxonomies)
 
 
 @task(name="stage", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -109,6 +110,8 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         ]
         progress.checkpoint("discover")
         dumps, warnings = resolve_dumps(settings.raw_dir, settings.as_of)
+        taxonomies = load_taxonomies(settings.raw_dir)
+        warnings += taxonomies.notes()
         plan = plan_extraction(dumps, settings.cache_dir, extract.PARSER_VERSION)
     where.stage = "extract"
     misses = [p.dump for p in plan if not p.cached]
@@ -123,7 +126,7 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         extracted, how = collect_task(plan, fresh, settings.cache_dir)
     where.stage = "link"
     with timer("link"):
-        tables, link_report = link_task(extracted, settings.raw_dir)
+        tables, link_report = link_task(extracted, settings.raw_dir, taxonomies)
         progress.checkpoint("link")
     where.stage = "stage"
     previous = publish.current_version(warehouse)

@@ -28,6 +28,11 @@ TABLE_ORDER: dict[str, list[str]] = {
     "paper_sources": ["paper_id", "source_file", "record_index"],
     "paper_matches": ["record_id_a", "record_id_b"],
     "paper_field_sources": ["paper_id", "field"],
+    "categories": ["category_code"],
+    "topics": ["topic_position"],
+    "paper_topics": ["paper_id", "topic", "method"],
+    "author_network": ["author_id"],
+    "profile_owners": ["source_file"],
 }
 
 # One cache entry per (dump content, capture date, parser version): the four
@@ -45,13 +50,28 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def write_table(frame: pl.DataFrame, path: Path) -> None:
-    """Write one Parquet file atomically: readers see the old file or the new one."""
+def _tmp_path(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def _move_into_place(tmp: Path, path: Path) -> None:
     _fsync(tmp)
     os.replace(tmp, path)
+
+
+def write_table(frame: pl.DataFrame, path: Path) -> None:
+    """Write one Parquet file atomically: readers see the old file or the new one."""
+    tmp = _tmp_path(path)
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    _move_into_place(tmp, path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a UTF-8 text file (an export, the data dictionary) atomically."""
+    tmp = _tmp_path(path)
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    _move_into_place(tmp, path)
 
 
 def write_tables(tables: dict[str, pl.DataFrame], warehouse_dir: Path) -> dict[str, Path]:

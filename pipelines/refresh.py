@@ -25,8 +25,12 @@ from pipelines.extract import ExtractedDump, extract_dump
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.load import read_extract_cache, write_extract_cache, write_tables
 from pipelines.sources import DumpFile
+from pipelines.taxonomy import Taxonomies, load_taxonomies
 from pipelines.transform.glued import resplit_glued_titles
 from pipelines.transform.link import build_papers
+from pipelines.transform.network import author_network
+from pipelines.transform.profiles import profile_owners
+from pipelines.transform.topics import category_table, paper_topics, topic_table
 
 # How each dump's extraction was obtained in a run.
 PARSED, REUSED = "parsed", "reused"
@@ -235,17 +239,23 @@ def combine(extracted: list[ExtractedDump]) -> dict[str, pl.DataFrame]:
 
 
 def link_tables(
-    tables: dict[str, pl.DataFrame], raw_dir: Path, config: MatchConfig | None = None
+    tables: dict[str, pl.DataFrame],
+    raw_dir: Path,
+    config: MatchConfig | None = None,
+    taxonomies: Taxonomies | None = None,
 ) -> tuple[dict[str, pl.DataFrame], LinkReport]:
     """Add the linked tables (papers, authors, paper_authors, paper_sources,
     paper_matches, paper_field_sources), honouring raw/overrides.toml and
-    raw/aliases.toml.
+    raw/aliases.toml, and the analysis tables built on them (see
+    ``analysis_tables``). ``taxonomies`` defaults to raw_dir's copies of the
+    taxonomy files, else the shipped ones.
 
     The second look at weak title splits happens here, not at extraction, so
     each dump's cached extraction does not depend on the other dumps.
     """
     records = resplit_glued_titles(tables["records"])
-    linked = build_papers(records, config, read_overrides(raw_dir), read_aliases(raw_dir))
+    aliases = read_aliases(raw_dir)
+    linked = build_papers(records, config, read_overrides(raw_dir), aliases)
     report = LinkReport(
         n_candidate_pairs=linked.n_candidate_pairs,
         decisions=dict(
@@ -256,7 +266,7 @@ def link_tables(
         .rows(),
         notes=linked.notes,
     )
-    return {
+    linked_tables = {
         **tables,
         "records": records,
         "papers": linked.papers,
@@ -265,7 +275,31 @@ def link_tables(
         "paper_sources": linked.paper_sources,
         "paper_matches": linked.paper_matches,
         "paper_field_sources": linked.paper_field_sources,
-    }, report
+    }
+    analysis = analysis_tables(
+        linked_tables, taxonomies or load_taxonomies(raw_dir), same_names=aliases[0]
+    )
+    return {**linked_tables, **analysis}, report
+
+
+def analysis_tables(
+    tables: dict[str, pl.DataFrame],
+    taxonomies: Taxonomies,
+    same_names: pl.DataFrame | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The tables the analysis views read: categories, topics, paper_topics,
+    author_network (graph measures, computed once per refresh) and profile_owners.
+    ``same_names`` are the aliases' (canonical, name) pairs, so an owner printed
+    under an alias is found."""
+    categories = category_table(tables["records"]["category"], taxonomies.categories)
+    topics = topic_table(taxonomies.topics)
+    return {
+        "categories": categories,
+        "topics": topics,
+        "paper_topics": paper_topics(tables["papers"], categories, topics),
+        "author_network": author_network(tables["authors"], tables["paper_authors"]),
+        "profile_owners": profile_owners(tables["profiles"], tables["authors"], same_names),
+    }
 
 
 def build_info(plan: list[PlannedDump], tables: dict[str, pl.DataFrame], **extra: Any) -> dict:

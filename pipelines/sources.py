@@ -20,8 +20,11 @@ from pathlib import Path
 from pipelines.errors import PaperlakeError
 
 MANIFEST = "manifest.toml"
-# Files in the raw folder that configure paperlake rather than hold dumps.
-RESERVED = frozenset({MANIFEST, "overrides.toml", "aliases.toml", "README.md"})
+# Files in the raw folder that configure paperlake rather than hold dumps
+# (topics.toml and arxiv_categories.csv replace the taxonomies in pipelines/data).
+RESERVED = frozenset(
+    {MANIFEST, "overrides.toml", "aliases.toml", "README.md", "topics.toml", "arxiv_categories.csv"}
+)
 
 
 @dataclass(frozen=True)

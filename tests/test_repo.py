@@ -32,11 +32,20 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "test-command" in ci  # it reads the command from the README
 
 
+def _commands(group, prefix: str = "paperlake"):
+    """Every command as (its full invocation, the command), sub-commands included."""
+    for name, command in group.commands.items():
+        yield f"{prefix} {name}", command
+        if hasattr(command, "commands"):
+            yield from _commands(command, f"{prefix} {name}")
+
+
 def test_every_command_and_option_is_documented() -> None:
     group = typer.main.get_command(app)
     assert len(group.commands) >= 4
-    for name, command in group.commands.items():
-        assert f"paperlake {name}" in README, name
+    assert "paperlake export coauthors" in dict(_commands(group))
+    for name, command in _commands(group):
+        assert name in README, name
         for param in command.params:
             for opt in param.opts:
                 if opt.startswith("--") and opt != "--help":

@@ -6,3 +6,7 @@ select paper_id, author_id, author_position
 from lake.paper_authors;
 
 comment on view paper_authors is 'Who wrote which paper, in printed order (author_position from 1). Cut lists (et al.) hold only the printed names. Key: (paper_id, author_id).';
+
+comment on column paper_authors.paper_id is 'The paper (papers.paper_id).';
+comment on column paper_authors.author_id is 'The author (authors.author_id).';
+comment on column paper_authors.author_position is 'Position in the paper''s printed author list, from 1.';

@@ -7,3 +7,8 @@ select paper_id, field, record_id, rule
 from lake.paper_field_sources;
 
 comment on view paper_field_sources is 'Provenance of merged paper fields: for each paper and field, the record that supplied the value and the rule that chose it. Key: (paper_id, field).';
+
+comment on column paper_field_sources.paper_id is 'The paper (papers.paper_id). Key with field.';
+comment on column paper_field_sources.field is 'The papers column whose value is explained (title, abstract, published_date, ...). Key with paper_id.';
+comment on column paper_field_sources.record_id is 'The record that supplied the value (records.record_id).';
+comment on column paper_field_sources.rule is 'The rule that chose that record.';

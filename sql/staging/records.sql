@@ -25,3 +25,23 @@ select
 from lake.records;
 
 comment on view records is 'One row per record parsed from a dump, as printed, before merging: title, authors (Given Family, without et al.), dates resolved against the capture date, and the lines it came from. Key: (source_file, record_index).';
+
+comment on column records.source_file is 'Input file, relative to the raw folder.';
+comment on column records.record_index is '0-based order of the record in its file.';
+comment on column records.line_start is 'First line of the record in its file, 1-based.';
+comment on column records.line_end is 'Last line of the record in its file, 1-based.';
+comment on column records.format is 'Dump format the record was parsed from.';
+comment on column records.title is 'Title as printed.';
+comment on column records.authors is 'Printed author names, Given Family, without et al.';
+comment on column records.authors_truncated is 'True when the page cut the list (et al.) or printed no names.';
+comment on column records.author_count is 'Author count printed by a daily listing (• N authors).';
+comment on column records.affiliations is 'Organisations printed with the record, distinct, in printed order.';
+comment on column records.category is 'arXiv category code as printed, e.g. LG.';
+comment on column records.has_code is 'True when the record links to code.';
+comment on column records.date_text is 'Date as printed (May 18, Dec 4, 2025).';
+comment on column records.published_date is 'date_text resolved; a year-less date takes the capture year, or the year before when that would be after the capture date.';
+comment on column records.upvotes is 'Upvotes printed by a daily listing.';
+comment on column records.abstract is 'Abstract as printed.';
+comment on column records.record_id is 'The record as one string: <source_file>#<record_index>.';
+comment on column records.author_affiliations is 'Scholar pages: each printed author''s affiliation, aligned with authors.';
+comment on column records.title_split is 'Collapsed pages: how title and authors were split (pattern, fallback, none).';

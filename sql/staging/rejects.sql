@@ -7,3 +7,9 @@ select source_file, line_start, line_end, reason, raw_text
 from lake.rejects;
 
 comment on view rejects is 'The quarantine: runs of input lines that could not be parsed, with file, first and last line (1-based), reason and raw text.';
+
+comment on column rejects.source_file is 'Input file, relative to the raw folder.';
+comment on column rejects.line_start is 'First quarantined line, 1-based; null for an empty file.';
+comment on column rejects.line_end is 'Last quarantined line, 1-based; null for an empty file.';
+comment on column rejects.reason is 'Why the lines could not be parsed.';
+comment on column rejects.raw_text is 'The quarantined lines as read.';

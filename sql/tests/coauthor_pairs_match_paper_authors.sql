@@ -1,0 +1,27 @@
+-- Rule: each coauthor_pairs row matches the papers the two authors share in
+-- paper_authors (count, fractional weight, years), and every pair sharing a
+-- paper has a row.
+with printed as (
+    select paper_id, author_id, count(*) over (partition by paper_id) as n
+    from paper_authors
+),
+expected as (
+    select a.author_id as author_id_a, b.author_id as author_id_b,
+           count(*) as n_papers,
+           sum(1.0::double / (a.n - 1)) as fractional_weight,
+           min(p.year) as first_year, max(p.year) as last_year
+    from printed a
+    join printed b on a.paper_id = b.paper_id and a.author_id < b.author_id
+    join papers p on p.paper_id = a.paper_id
+    group by a.author_id, b.author_id
+)
+select coalesce(e.author_id_a, c.author_id_a) as author_id_a,
+       coalesce(e.author_id_b, c.author_id_b) as author_id_b,
+       e.n_papers as expected_n_papers, c.n_papers
+from expected e
+full outer join coauthor_pairs c using (author_id_a, author_id_b)
+where e.author_id_a is null or c.author_id_a is null
+   or e.n_papers <> c.n_papers
+   or abs(e.fractional_weight - c.fractional_weight) > 1e-9
+   or e.first_year is distinct from c.first_year
+   or e.last_year is distinct from c.last_year;
