@@ -167,9 +167,11 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
     frame = pairs.join(prepared, left_on="a", right_on="rid").join(
         right, left_on="b", right_on="rid_b"
     )
+    words_a = pl.col("title_key").str.split(" ")
+    words_b = pl.col("title_key_b").str.split(" ")
     frame = frame.with_columns(
-        only_a=pl.col("stems").list.set_difference(pl.col("stems_b")).list.sort().list.join(" "),
-        only_b=pl.col("stems_b").list.set_difference(pl.col("stems")).list.sort().list.join(" "),
+        only_a=words_a.list.set_difference(words_b).list.sort().list.join(" "),
+        only_b=words_b.list.set_difference(words_a).list.sort().list.join(" "),
     )
     frame = frame.with_columns(
         title_similarity=_similarity(frame["title_key"], frame["title_key_b"]),
@@ -186,9 +188,14 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
         shared_authors=pl.when(both_printed).then(shared),
         date_gap_days=gap.cast(pl.Int64),
         numbers_differ=pl.col("numbers") != pl.col("numbers_b"),
-        words_swapped=(pl.col("only_a") != "")
-        & (pl.col("only_b") != "")
-        & (pl.col("swapped_similarity") < config.swapped_word_similarity),
+        # Words only one title has ("... Revisited", a dropped "OQA:") or words
+        # swapped for unlike ones ("for"/"across"): another paper, not a copy.
+        words_swapped=((pl.col("only_a") != "") | (pl.col("only_b") != ""))
+        & (
+            (pl.col("only_a") == "")
+            | (pl.col("only_b") == "")
+            | (pl.col("swapped_similarity") < config.swapped_word_similarity)
+        ),
         same_key=pl.col("title_key") == pl.col("title_key_b"),
     )
     disjoint = pl.col("shared_authors").fill_null(1) == 0
@@ -207,6 +214,8 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
         .then(pl.format("numbers differ ({} / {})", pl.col("numbers"), pl.col("numbers_b")))
         .when(pl.col("same_key") & disjoint & far)
         .then(pl.lit("same title, no shared author, dates apart"))
+        .when(pl.col("same_key") & far & (pl.col("shared_authors").fill_null(0) == 0))
+        .then(pl.lit("same title, dates apart, no author evidence"))
         .when(pl.col("same_key") & disjoint)
         .then(pl.lit("same title, printed authors share nobody"))
         .when(pl.col("same_key"))
@@ -222,13 +231,15 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
                 .otherwise(pl.lit("")),
                 pl.when(far).then(pl.lit(", dates apart")).otherwise(pl.lit("")),
                 pl.when(pl.col("words_swapped"))
-                .then(pl.format(", different words ({} / {})", "only_a", "only_b"))
+                .then(pl.format(", words differ ({} / {})", "only_a", "only_b"))
                 .otherwise(pl.lit("")),
             )
         )
     )
     decision = (
         pl.when(pl.col("numbers_differ"))
+        .then(pl.lit("apart"))
+        .when(pl.col("same_key") & far & (pl.col("shared_authors").fill_null(0) == 0))
         .then(pl.lit("apart"))
         .when(pl.col("same_key") & ~disjoint)
         .then(pl.lit("merged"))
