@@ -167,8 +167,17 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
     frame = pairs.join(prepared, left_on="a", right_on="rid").join(
         right, left_on="b", right_on="rid_b"
     )
-    words_a = pl.col("title_key").str.split(" ")
-    words_b = pl.col("title_key_b").str.split(" ")
+    # Plural "s" dropped, so "GPUs"/"GPU" and "towards"/"toward" are no difference.
+    words_a = (
+        pl.col("title_key")
+        .str.split(" ")
+        .list.eval(pl.element().str.replace(r"^(.{3,})s$", "${1}"))
+    )
+    words_b = (
+        pl.col("title_key_b")
+        .str.split(" ")
+        .list.eval(pl.element().str.replace(r"^(.{3,})s$", "${1}"))
+    )
     frame = frame.with_columns(
         only_a=words_a.list.set_difference(words_b).list.sort().list.join(" "),
         only_b=words_b.list.set_difference(words_a).list.sort().list.join(" "),
@@ -195,6 +204,9 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
             (pl.col("only_a") == "")
             | (pl.col("only_b") == "")
             | (pl.col("swapped_similarity") < config.swapped_word_similarity)
+            # Short words are names and acronyms ("TPUs"/"CPUs"), not typos.
+            | (pl.col("only_a").str.len_chars() < 6)
+            | (pl.col("only_b").str.len_chars() < 6)
         ),
         same_key=pl.col("title_key") == pl.col("title_key_b"),
     )
