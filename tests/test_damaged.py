@@ -180,3 +180,24 @@ def test_page_cut_after_its_header_keeps_the_header_facts() -> None:
     assert e.source["format"][0] == "profile_page"
     assert e.profile["h_index"][0] == 22
     assert e.records.height == 0
+
+
+def test_scholar_names_with_lower_case_particles() -> None:
+    abstract = "We study the problem at hand in depth. " * 8
+    text = "\n".join(
+        [
+            "Hu, Qinghao",
+            "Understanding Sparse Attention",
+            "le Roux, Emma (U Madrid) | al-Farsi, Weicheng (ETH) | ten Brink, Mengdi",
+            abstract,
+            "Second Paper",
+            "van der Berg, Ana, Ångström, Christos",
+            abstract,
+        ]
+    )
+    e = _extract(text.encode())
+    assert e.records["authors"].to_list() == [
+        ["Emma le Roux", "Weicheng al-Farsi", "Mengdi ten Brink"],
+        ["Ana van der Berg", "Christos Ångström"],
+    ]
+    assert e.rejects.is_empty()

@@ -15,9 +15,10 @@ from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels,
 from pipelines.extract.patterns import META, collapse_spaces
 from pipelines.extract.registry import Detection, ParsedDump, register_format
 
-# One part of a name: capitalised words, particles, initials; no digits or
-# sentence punctuation, so titles rarely look like one.
-_PART = r"(?:\p{Lu}|\p{Lo}|(?:van|von|der|den|de|del|di|da|du|dos|le|la) )[\p{L}'’.\- ]{0,40}"
+# One part of a name: capitalised words, initials, lower-case particles before
+# a capital ("le Roux", "al-Farsi", "van der Berg"); no digits or sentence
+# punctuation, so titles rarely look like one.
+_PART = r"(?:\p{Lu}|\p{Lo}|(?:\p{Ll}{1,5}[ '’-])+\p{Lu})[\p{L}'’.\- ]{0,40}"
 _PAIR = rf"{_PART}, {_PART}"
 _AFFILIATION = r"\((?:[^()]|\([^()]*\))*\)"
 PAIRS_LINE = rf"^{_PAIR}(?:, {_PAIR})*$"
