@@ -1,0 +1,459 @@
+"""Benchmark a full refresh on a generated corpus and print the figures.
+
+    python -m benchmarks.run --corpus /tmp/corpus-100mb [--json out.json]
+
+Each measured step runs in its own Python process, so its peak RSS is its own
+(read from /proc/self/status VmHWM, reset between stages with
+/proc/self/clear_refs; ru_maxrss where that is missing). Steps:
+
+- floor: only read the same files into a Polars column of lines (decode UTF-8,
+  split on line ends): the least any refresh must do;
+- stages: the plain stage functions of ``pipelines.refresh`` (extract with the
+  flow's batching and thread pool, link, load+publish), timed one by one;
+- prefect start-up: an empty Prefect flow run in a fresh process;
+- flow: the real ``refresh_flow`` end to end, as ``paperlake refresh`` runs it;
+- incremental: the corpus plus one new ~1 MB dump, refreshed again (paperlake
+  has no incremental path yet, so this is a full refresh of N+1 files);
+- views: each DuckDB view of the published warehouse, read in full;
+- linkage: pairwise precision/recall of paper merges against the truth.
+
+Sizes are decimal: 1 MB = 1,000,000 bytes. Nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+RESULT_TAG = "BENCH-RESULT "
+MB = 1_000_000
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- measuring inside a step process -----------------------------------------------
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class PeakRss:
+    """Peak resident memory of this process, resettable per stage (Linux)."""
+
+    def __init__(self) -> None:
+        self.resettable = self.reset()
+
+    def reset(self) -> bool:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+            return True
+        except OSError:
+            return False
+
+    def peak_mb(self) -> float:
+        kb = _status_kb("VmHWM")
+        if kb is None:
+            kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kb * 1024 / MB
+
+
+def _emit(result: dict) -> None:
+    print(RESULT_TAG + json.dumps(result, default=str), flush=True)
+
+
+def _input_bytes(raw: Path) -> tuple[int, int]:
+    from pipelines.sources import discover_dumps
+
+    files = discover_dumps(raw)
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def step_floor(raw: Path) -> dict:
+    """Read every dump into one Polars column of lines, nothing else."""
+    import polars as pl
+
+    from pipelines.sources import discover_dumps
+
+    rss = PeakRss()
+    start = time.perf_counter()
+    columns = []
+    for path in discover_dumps(raw):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        columns.append(pl.Series("line", [text]).str.split("\n").explode())
+    lines = pl.concat(columns) if columns else pl.Series("line", [], dtype=pl.String)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "lines": lines.len(), "peak_rss_mb": rss.peak_mb()}
+
+
+def step_stages(raw: Path, warehouse: Path) -> dict:
+    """The refresh stages as plain functions, each timed with its own peak RSS."""
+    from pipelines.config import default_sql_dir
+    from pipelines.refresh import batches, combine, extract_batch, link_tables, load_and_publish
+    from pipelines.sources import resolve_dumps
+
+    # The flow's fan-out: 2 batches per core on a pool of one thread per core.
+    workers = os.cpu_count() or 2
+    rss = PeakRss()
+    out: dict[str, dict] = {}
+
+    start = time.perf_counter()
+    dumps, _ = resolve_dumps(raw, None)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(extract_batch, batches(dumps, 2 * workers)))
+    extracted = sorted(
+        (e for part in parts for e in part), key=lambda e: e.source["source_file"][0]
+    )
+    tables = combine(extracted)
+    out["extract"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+    del extracted, parts
+
+    rss.reset()
+    start = time.perf_counter()
+    tables = link_tables(tables)
+    out["link"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+
+    rss.reset()
+    start = time.perf_counter()
+    load_and_publish(tables, warehouse, default_sql_dir())
+    out["load+publish"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+    return {
+        "stages": out,
+        "records": tables["records"].height,
+        "papers": tables["papers"].height,
+        "rejected_lines": int(tables["sources"]["n_rejected_lines"].sum()),
+        "quarantined_files": int(tables["sources"]["format"].is_null().sum()),
+        "rss_resettable": rss.resettable,
+    }
+
+
+def step_empty_flow() -> dict:
+    """Import Prefect and run a flow that does nothing: the fixed cost of a flow run."""
+    start = time.perf_counter()
+    from prefect import flow
+
+    @flow(name="paperlake-bench-empty")
+    def empty() -> int:
+        return 0
+
+    empty()
+    return {"seconds": time.perf_counter() - start}
+
+
+def step_flow(raw: Path, warehouse: Path) -> dict:
+    """``refresh_flow`` end to end, as the CLI runs it."""
+    rss = PeakRss()
+    start = time.perf_counter()
+    from pipelines.flows import refresh_flow
+
+    summary = refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse))
+    return {
+        "seconds": time.perf_counter() - start,
+        "stage_seconds": summary.stage_seconds,
+        "records": summary.n_records,
+        "papers": summary.n_papers,
+        "peak_rss_mb": rss.peak_mb(),
+    }
+
+
+def step_views(database: Path) -> dict:
+    """Each view of the DuckDB file read in full (fetched to Arrow), in milliseconds."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.sql(
+                "select view_name from duckdb_views() where not internal order by view_name"
+            ).fetchall()
+        ]
+        views = {}
+        for name in names:
+            start = time.perf_counter()
+            table = con.sql(f'select * from "{name}"').fetch_arrow_table()
+            views[name] = {"ms": (time.perf_counter() - start) * 1000, "rows": table.num_rows}
+    finally:
+        con.close()
+    return {"views": views}
+
+
+STEPS = {
+    "floor": lambda a: step_floor(a.raw),
+    "stages": lambda a: step_stages(a.raw, a.warehouse),
+    "empty-flow": lambda a: step_empty_flow(),
+    "flow": lambda a: step_flow(a.raw, a.warehouse),
+    "views": lambda a: step_views(a.warehouse / "paperlake.duckdb"),
+}
+
+
+# --- the driver -------------------------------------------------------------------------
+
+
+def _child_env(prefect_home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PREFECT_HOME", str(prefect_home))
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    env.setdefault("PREFECT_LOGGING_LOGGERS_ROOT_LEVEL", "CRITICAL")
+    env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_step(step: str, env: dict[str, str], **paths: Path) -> dict:
+    """Run one step in a fresh process; return its result plus the process's wall time."""
+    cmd = [sys.executable, "-m", "benchmarks.run", "--step", step]
+    for name, value in paths.items():
+        cmd += [f"--{name}", str(value)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG)]
+    if not lines:
+        raise RuntimeError(f"step {step} printed no result:\n{proc.stdout[-2000:]}")
+    result = json.loads(lines[-1][len(RESULT_TAG) :])
+    result["process_seconds"] = wall
+    return result
+
+
+def _link_raw(corpus_raw: Path, extra_raw: Path, target: Path) -> None:
+    """A raw folder of symlinks: the corpus's dumps plus the extra dump, one manifest."""
+    target.mkdir(parents=True)
+    manifest = (corpus_raw / "manifest.toml").read_text(encoding="utf-8").rstrip("\n")
+    for folder in (corpus_raw, extra_raw):
+        for path in sorted(folder.iterdir()):
+            if path.name != "manifest.toml":
+                (target / path.name).symlink_to(path.resolve())
+    extra = (extra_raw / "manifest.toml").read_text(encoding="utf-8")
+    extra_lines = [line for line in extra.splitlines() if line.startswith('"')]
+    (target / "manifest.toml").write_text(
+        manifest + "\n" + "\n".join(extra_lines) + "\n", encoding="utf-8"
+    )
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("polars", "duckdb", "pyarrow", "prefect"):
+        out[pkg] = version(pkg)
+    return out
+
+
+def _machine() -> dict:
+    mem_kb = _status_meminfo()
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
+        "platform": platform.platform(),
+    }
+
+
+def _status_meminfo() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def benchmark(corpus: Path, work: Path, *, prefect: bool = True, extra_size: int = MB) -> dict:
+    """Run every step on ``corpus`` (made by benchmarks.generate); return the figures."""
+    import polars as pl
+
+    from benchmarks.generate import GenConfig, generate
+    from benchmarks.truth import pairwise_score, truth_records
+
+    raw = corpus / "raw"
+    env = _child_env(work / "prefect-home")
+    n_files, n_bytes = _input_bytes(raw)
+    meta = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
+    res: dict = {
+        "corpus": str(corpus),
+        "files": n_files,
+        "input_mb": n_bytes / MB,
+        "machine": _machine(),
+        "versions": _versions(),
+        "date": date.today().isoformat(),
+    }
+
+    res["floor"] = run_step("floor", env, raw=raw)
+    warehouse = work / "warehouse"
+    res["stages"] = run_step("stages", env, raw=raw, warehouse=warehouse)
+    res["views"] = run_step("views", env, warehouse=warehouse)["views"]
+
+    # Linkage against the truth, read from the warehouse the stages wrote.
+    truth = truth_records(corpus)
+    score = pairwise_score(
+        truth,
+        pl.read_parquet(warehouse / "paper_sources.parquet"),
+        pl.read_parquet(
+            warehouse / "records.parquet", columns=["source_file", "record_index", "line_start"]
+        ),
+    )
+    res["linkage"] = {
+        "precision": score.precision,
+        "recall": score.recall,
+        "records_scored": score.records,
+        "true_pairs": score.true_pairs,
+        "predicted_pairs": score.predicted_pairs,
+        "correct_pairs": score.correct_pairs,
+        "truth_records_not_parsed": score.missing_truth,
+        "parsed_records_not_in_truth": score.unknown_parsed,
+        "truth_records": truth.height,
+    }
+    del truth
+
+    if prefect:
+        res["prefect_startup"] = run_step("empty-flow", env)
+        res["flow"] = run_step("flow", env, raw=raw, warehouse=work / "warehouse-flow")
+
+    # Incremental: one new ~1 MB profile-page dump next to the corpus.
+    seed = int(meta["config"]["seed"]) + 7919
+    extra = work / "extra"
+    generate(
+        GenConfig(
+            size_bytes=extra_size,
+            seed=seed,
+            only_format="profile_page",
+            prefix="inc_",
+            median_records=100_000,
+            max_files=1,
+            capture_start=date(2026, 11, 22),
+        ),
+        extra,
+    )
+    inc_raw = work / "raw-incremental"
+    _link_raw(raw, extra / "raw", inc_raw)
+    inc = run_step("stages", env, raw=inc_raw, warehouse=work / "warehouse-incremental")
+    inc["added_mb"] = sum(p.stat().st_size for p in (extra / "raw").glob("*.txt")) / MB
+    res["incremental"] = inc
+    return res
+
+
+def _stage_rows(res: dict) -> list[tuple[str, float, float | None]]:
+    stages = res["stages"]["stages"]
+    rows = [(name, s["seconds"], s["peak_rss_mb"]) for name, s in stages.items()]
+    rows.append(("refresh (all stages)", sum(s["seconds"] for s in stages.values()), None))
+    return rows
+
+
+def report(res: dict) -> str:
+    """The figures as plain text, one fact per line."""
+    mb, records = res["input_mb"], res["stages"]["records"]
+    floor = res["floor"]["seconds"]
+    stages = res["stages"]["stages"]
+    total = sum(s["seconds"] for s in stages.values())
+    peak = max(s["peak_rss_mb"] for s in stages.values())
+    out = [
+        f"corpus       {res['corpus']}: {res['files']} files, {mb:.1f} MB, "
+        f"{records} records parsed, {res['stages']['papers']} papers",
+        f"machine      {res['machine']['cpus']} cores, {res['machine']['memory_gib']} GiB; "
+        + ", ".join(f"{k} {v}" for k, v in res["versions"].items()),
+        "",
+        f"{'step':28} {'seconds':>9} {'MB/s':>8} {'records/s':>11} {'peak RSS MB':>12}",
+    ]
+
+    def row(name: str, seconds: float, rss: float | None) -> str:
+        rate = f"{mb / seconds:8.1f}" if seconds else f"{'-':>8}"
+        rps = f"{records / seconds:11.0f}" if seconds else f"{'-':>11}"
+        rss_text = f"{rss:12.0f}" if rss is not None else f"{'-':>12}"
+        return f"{name:28} {seconds:9.2f} {rate} {rps} {rss_text}"
+
+    out.append(row("floor (read lines)", floor, res["floor"]["peak_rss_mb"]))
+    for name, seconds, rss in _stage_rows(res):
+        out.append(row(name, seconds, rss))
+    if "flow" in res:
+        startup = res["prefect_startup"]["process_seconds"]
+        flow = res["flow"]["process_seconds"]
+        out.append(row("prefect start-up (empty)", startup, None))
+        out.append(row("flow end to end (process)", flow, res["flow"]["peak_rss_mb"]))
+        out.append(row("flow minus start-up", flow - startup, None))
+    inc = res["incremental"]
+    inc_total = sum(s["seconds"] for s in inc["stages"].values())
+    out.append(row(f"incremental (+{inc['added_mb']:.2f} MB)", inc_total, None))
+    out += [
+        "",
+        f"ratio        refresh / floor = {total / floor:.2f}",
+    ]
+    if "flow" in res:
+        startup = res["prefect_startup"]["process_seconds"]
+        flow = res["flow"]["process_seconds"]
+        out.append(f"ratio        (flow - start-up) / floor = {(flow - startup) / floor:.2f}")
+    out += [
+        f"ratio        incremental / full refresh = {inc_total / total:.2f}",
+        f"ratio        peak RSS / input = {peak / mb:.2f}",
+        "",
+    ]
+    share = ", ".join(f"{name} {s['seconds'] / total:.0%}" for name, s in stages.items())
+    out.append(f"time share   {share}")
+    link = res["linkage"]
+    out.append(
+        f"linkage      precision {link['precision']:.4f}  recall {link['recall']:.4f}  "
+        f"({link['records_scored']} records scored, {link['true_pairs']} true pairs, "
+        f"{link['predicted_pairs']} predicted, {link['correct_pairs']} correct; "
+        f"{link['truth_records_not_parsed']} truth records not parsed)"
+    )
+    slowest = max(res["views"].items(), key=lambda kv: kv[1]["ms"], default=None)
+    views = ", ".join(f"{k} {v['ms']:.0f}" for k, v in sorted(res["views"].items()))
+    out.append(f"views ms     {views}")
+    if slowest:
+        out.append(f"views        slowest {slowest[0]} {slowest[1]['ms']:.0f} ms")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--corpus", type=Path, help="a folder made by benchmarks.generate")
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temp folder)")
+    parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
+    parser.add_argument("--no-prefect", action="store_true", help="skip the two Prefect steps")
+    # Internal: run one measured step in this process.
+    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.step:
+        _emit(STEPS[args.step](args))
+        return 0
+    if not args.corpus or not (args.corpus / "raw").is_dir():
+        parser.error("--corpus must be a folder made by benchmarks.generate (with raw/)")
+    work = args.work or Path(tempfile.mkdtemp(prefix="paperlake-bench-"))
+    try:
+        res = benchmark(args.corpus, work, prefect=not args.no_prefect)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(report(res))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
