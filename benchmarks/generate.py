@@ -98,7 +98,7 @@ class GenConfig:
     stray_share: float = 0.05
     cp1252_share: float = 0.02
     crlf_share: float = 0.03
-    # Median records per dump (log-normal around it, clipped to [3, 20x]).
+    # Median records per dump (log-normal around it, clipped to [3, 8x]).
     median_records: int = 60
     # Write every dump as this one format (None: the mix above); used for a single extra dump.
     only_format: str | None = None
@@ -364,7 +364,7 @@ class Universe:
         r = rng.random()
         if r < self.hard_name_share:
             family = rng.choice(V.HARD_FAMILY + V.HARD_PARTICLE_FAMILY)
-        elif r < 0.03:
+        elif r < self.hard_name_share + 0.03:
             family = rng.choice(V.PARTICLE_FAMILY)
         else:
             family = rng.choice(V.FAMILY)
@@ -661,8 +661,8 @@ class Generator:
         progress = min(1.0, self.bytes_written / max(1, c.size_bytes))
         span = (c.capture_end - c.capture_start).days
         capture = c.capture_start + timedelta(days=round(progress * span))
-        n = int(c.median_records * 2.718 ** rng.gauss(0, 0.8))
-        n = max(3, min(n, c.median_records * 20))
+        n = int(c.median_records * 2.718 ** rng.gauss(0, 0.6))
+        n = max(3, min(n, c.median_records * 8))
         damage = [
             kind
             for kind, share in (
