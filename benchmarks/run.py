@@ -489,6 +489,100 @@ def report(res: dict) -> str:
     return "\n".join(out)
 
 
+def markdown_table(runs: list[dict]) -> str:
+    """Saved runs side by side, as a Markdown table (for BENCHMARKS.md)."""
+
+    def stage(r: dict, name: str) -> dict:
+        return r["stages"]["stages"][name]
+
+    def total(r: dict) -> float:
+        return sum(s["seconds"] for s in r["stages"]["stages"].values())
+
+    def peak(r: dict) -> float:
+        return max(s["peak_rss_mb"] for s in r["stages"]["stages"].values())
+
+    def flow(r: dict, key: str) -> str:
+        if "flow" not in r:
+            return "-"
+        in_flow = sum(r["flow"]["stage_seconds"].values())
+        wall = r["flow"]["process_seconds"]
+        values = {
+            "wall": wall,
+            "stages": in_flow,
+            "overhead": wall - in_flow,
+            "startup": r["prefect_startup"]["process_seconds"],
+            "rss": r["flow"]["peak_rss_mb"],
+        }
+        return f"{values[key]:.1f}" if key != "rss" else f"{values[key]:.0f}"
+
+    def inc(r: dict) -> float:
+        return sum(s["seconds"] for s in r["incremental"]["stages"].values())
+
+    rows: list[tuple[str, object]] = [
+        ("input MB / files", lambda r: f"{r['input_mb']:.0f} / {r['files']}"),
+        (
+            "records parsed / papers",
+            lambda r: f"{r['stages']['records']} / {r['stages']['papers']}",
+        ),
+        (
+            "floor s (MB/s)",
+            lambda r: f"{r['floor']['seconds']:.2f} ({r['input_mb'] / r['floor']['seconds']:.0f})",
+        ),
+    ]
+
+    def stage_cell(r: dict, n: str) -> str:
+        sec = stage(r, n)["seconds"]
+        return (
+            f"{sec:.1f} ({r['input_mb'] / sec:.1f}, {r['stages']['records'] / sec:.0f}, "
+            f"{stage(r, n)['peak_rss_mb']:.0f})"
+        )
+
+    for name in ("extract", "link", "load+publish"):
+        rows.append(
+            (f"{name} s (MB/s, records/s, peak RSS MB)", lambda r, n=name: stage_cell(r, n))
+        )
+    rows += [
+        (
+            "refresh, all stages s (MB/s)",
+            lambda r: f"{total(r):.1f} ({r['input_mb'] / total(r):.1f})",
+        ),
+        ("refresh / floor", lambda r: f"{total(r) / r['floor']['seconds']:.1f}"),
+        (
+            "time share extract / link / load+publish",
+            lambda r: " / ".join(
+                f"{s['seconds'] / total(r):.0%}" for s in r["stages"]["stages"].values()
+            ),
+        ),
+        ("peak RSS MB (/ input)", lambda r: f"{peak(r):.0f} ({peak(r) / r['input_mb']:.1f}x)"),
+        ("Prefect empty flow, process s", lambda r: flow(r, "startup")),
+        ("flow end to end, process s", lambda r: flow(r, "wall")),
+        ("flow stages inside the flow s", lambda r: flow(r, "stages")),
+        ("flow overhead (process - stages) s", lambda r: flow(r, "overhead")),
+        ("flow process peak RSS MB", lambda r: flow(r, "rss")),
+        ("incremental +1 MB s (/ full)", lambda r: f"{inc(r):.1f} ({inc(r) / total(r):.2f})"),
+        (
+            "linkage precision / recall",
+            lambda r: f"{r['linkage']['precision']:.4f} / {r['linkage']['recall']:.4f}",
+        ),
+        (
+            "slowest view ms",
+            lambda r: "{} {:.0f}".format(
+                *max(((k, v["ms"]) for k, v in r["views"].items()), key=lambda kv: kv[1])
+            ),
+        ),
+        (
+            "load average before / after",
+            lambda r: f"{r['load_average_before'][0]:.1f} / {r['load_average_after'][0]:.1f}",
+        ),
+        ("best of", lambda r: str(r["repeat"])),
+    ]
+    names = [f"{r['input_mb']:.0f} MB" for r in runs]
+    out = ["| | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(runs)]
+    for label, fn in rows:
+        out.append(f"| {label} | " + " | ".join(fn(r) for r in runs) + " |")  # type: ignore[operator]
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
@@ -498,6 +592,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--no-prefect", action="store_true", help="skip the two Prefect steps")
     parser.add_argument("--report", type=Path, help="only print the figures of a saved --json")
+    parser.add_argument(
+        "--table", type=Path, nargs="+", help="print saved --json runs side by side (Markdown)"
+    )
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each non-Prefect step N times, keep the best"
     )
@@ -509,6 +606,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.step:
         _emit(STEPS[args.step](args))
+        return 0
+    if args.table:
+        runs = [json.loads(p.read_text(encoding="utf-8")) for p in args.table]
+        print(markdown_table(runs))
         return 0
     if args.report:
         print(report(json.loads(args.report.read_text(encoding="utf-8"))))
