@@ -37,6 +37,7 @@ import json
 import re
 import sys
 import tomllib
+import unicodedata
 from array import array
 from collections import deque
 from collections.abc import Iterator
@@ -108,9 +109,10 @@ class GenConfig:
     max_files: int | None = None
     # Share of people with a family name the v0 parsers mis-read (vocab.HARD_FAMILY).
     hard_name_share: float = 0.005
-    # Allow two different co-authors of one paper to print the same name. Real
-    # but rare; this small name pool would make it far too common, and v0's
-    # refresh fails on it (see BENCHMARKS.md), so it is off by default.
+    # Allow two different co-authors of one paper to print the same name (or
+    # names equal once accents and case are folded: "David Li", "Dávid Li").
+    # Real but rare; this small name pool would make it far too common, and
+    # v0's refresh fails on it (see BENCHMARKS.md), so it is off by default.
     same_name_coauthors: bool = False
 
 
@@ -401,13 +403,14 @@ class Universe:
         pool = self.n_persons[i]
         # Squared uniform: a few prolific people recur across many papers.
         authors: list[int] = []
+        # Folded as paperlake folds them: "David Li" and "Dávid Li" count as one name.
         names: set[str] = set()
         owner = self.owner[i]
         if owner >= 0:
-            names.add(self.person(owner).name)
+            names.add(_name_fold(self.person(owner).name))
         for _ in range(n):
             k = int(pool * rng.random() ** 2)
-            name = self.person(k).name
+            name = _name_fold(self.person(k).name)
             if k in authors or k == owner:
                 continue
             if name in names and not self.same_name_coauthors:
@@ -476,6 +479,13 @@ class Universe:
             partner,
             kind,
         )
+
+
+def _name_fold(name: str) -> str:
+    """A person's name as paperlake folds it to match people (accents, case, punctuation)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^\w]+|_", " ", bare).split())
 
 
 def _title_key(title: str) -> bytes:
