@@ -7,6 +7,7 @@ index can differ when a damaged record is not parsed at all.)
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +120,94 @@ def pairwise_score(
         missing_truth=truth.height - both.height,
         unknown_parsed=predicted.height - both.height,
     )
+
+
+def merge_errors(
+    truth: pl.DataFrame,
+    truth_papers: pl.DataFrame,
+    paper_sources: pl.DataFrame,
+    records: pl.DataFrame,
+) -> dict[str, dict[str, int]]:
+    """Why merges went wrong: wrongly merged clusters by look-alike kind, split papers by cause.
+
+    A split paper's cause is the first of: a LaTeX print, a hard name, an
+    encoding loss, a cut-off record, else "other".
+    """
+    joined = truth.join(
+        records.select("source_file", "record_index", "line_start").join(
+            paper_sources.select("source_file", "record_index", pl.col("paper_id").alias("pred")),
+            on=["source_file", "record_index"],
+        ),
+        on=["source_file", "line_start"],
+    )
+    wrong = (
+        joined.group_by("pred")
+        .agg(ids=pl.col("paper_id").unique())
+        .filter(pl.col("ids").list.len() > 1)
+        .explode("ids")
+        .join(
+            truth_papers.select("paper_id", "hard_negative_kind"),
+            left_on="ids",
+            right_on="paper_id",
+        )
+        .group_by("pred")
+        .agg(kind=pl.col("hard_negative_kind").drop_nulls().first().fill_null("unrelated"))
+    )
+    variant = pl.col("variant").fill_null("")
+    split = (
+        joined.group_by("paper_id")
+        .agg(
+            n=pl.col("pred").n_unique(),
+            latex=variant.str.contains("latex").any(),
+            hard=variant.str.contains("hard_name").any(),
+            enc=(pl.col("damage") == "encoding_loss").any(),
+            cut=(pl.col("damage") == "cut_off").any(),
+        )
+        .filter(pl.col("n") > 1)
+        .select(
+            cause=pl.when("latex")
+            .then(pl.lit("latex"))
+            .when("hard")
+            .then(pl.lit("hard_name"))
+            .when("enc")
+            .then(pl.lit("encoding_loss"))
+            .when("cut")
+            .then(pl.lit("cut_off"))
+            .otherwise(pl.lit("other"))
+        )
+    )
+
+    def counts(frame: pl.DataFrame, col: str) -> dict[str, int]:
+        return dict(sorted(frame[col].value_counts().iter_rows()))
+
+    return {
+        "wrong_clusters_by_kind": counts(wrong, "kind"),
+        "split_papers_by_cause": counts(split, "cause"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score a warehouse's paper merges against a generated corpus's truth."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.truth", description=main.__doc__)
+    parser.add_argument("--corpus", type=Path, required=True, help="made by benchmarks.generate")
+    parser.add_argument("--warehouse", type=Path, required=True, help="a refreshed warehouse")
+    args = parser.parse_args(argv)
+    truth = truth_records(args.corpus)
+    sources = pl.read_parquet(args.warehouse / "paper_sources.parquet")
+    records = pl.read_parquet(
+        args.warehouse / "records.parquet", columns=["source_file", "record_index", "line_start"]
+    )
+    s = pairwise_score(truth, sources, records)
+    print(
+        f"precision {s.precision:.4f}  recall {s.recall:.4f}  ({s.records} records scored, "
+        f"{s.true_pairs} true pairs, {s.predicted_pairs} predicted, {s.correct_pairs} correct; "
+        f"{s.missing_truth} truth records not parsed)"
+    )
+    papers = pl.read_parquet(args.corpus / "truth" / "papers.parquet")
+    for name, value in merge_errors(truth, papers, sources, records).items():
+        print(f"{name}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,7 +26,13 @@ from benchmarks.generate import (
     parse_size,
     read_manifest,
 )
-from benchmarks.truth import join_parsed, pairwise_score, round_trip_mismatches, truth_records
+from benchmarks.truth import (
+    join_parsed,
+    merge_errors,
+    pairwise_score,
+    round_trip_mismatches,
+    truth_records,
+)
 from pipelines.config import default_sql_dir
 from pipelines.errors import PaperlakeError
 from pipelines.extract import extract_dump
@@ -224,6 +230,33 @@ def test_pairwise_score_counts_pairs() -> None:
     s = pairwise_score(truth, sources, records)
     assert (s.true_pairs, s.predicted_pairs, s.correct_pairs) == (3, 2, 1)
     assert s.precision == 0.5 and s.recall == pytest.approx(1 / 3)
+
+
+def test_merge_errors_name_the_causes() -> None:
+    truth = pl.DataFrame(
+        {
+            "source_file": ["a"] * 4,
+            "line_start": [1, 2, 3, 4],
+            "paper_id": ["p", "p", "q", "r"],
+            "variant": ["latex", None, None, None],
+            "damage": [None, None, None, None],
+        }
+    )
+    papers = pl.DataFrame(
+        {"paper_id": ["p", "q", "r"], "hard_negative_kind": [None, "same_title", "same_title"]}
+    )
+    records = pl.DataFrame(
+        {"source_file": ["a"] * 4, "record_index": [0, 1, 2, 3], "line_start": [1, 2, 3, 4]}
+    )
+    # p is split in two; q and r (a same-title pair) are wrongly merged.
+    sources = pl.DataFrame(
+        {"source_file": ["a"] * 4, "record_index": [0, 1, 2, 3], "paper_id": ["x", "y", "z", "z"]}
+    )
+    errors = merge_errors(truth, papers, sources, records)
+    assert errors == {
+        "wrong_clusters_by_kind": {"same_title": 1},
+        "split_papers_by_cause": {"latex": 1},
+    }
 
 
 @pytest.mark.xfail(
