@@ -302,6 +302,18 @@ def analysis_tables(
     }
 
 
+def load_and_publish(
+    tables: dict[str, pl.DataFrame], warehouse_dir: Path, sql_dir: Path
+) -> tuple[Path, int]:
+    """Write the tables and the DuckDB file straight into ``warehouse_dir``.
+
+    No versions, lock or cache: for benchmarks and scratch warehouses. The
+    flow publishes through ``stage_version`` instead. Returns (database, views).
+    """
+    database = warehouse_dir / "paperlake.duckdb"
+    return database, publish.publish(write_tables(tables, warehouse_dir), database, sql_dir)
+
+
 def build_info(plan: list[PlannedDump], tables: dict[str, pl.DataFrame], **extra: Any) -> dict:
     """What build.json records about a version: its inputs and its counts."""
     sources = {row["source_file"]: row for row in tables["sources"].iter_rows(named=True)}

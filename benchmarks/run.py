@@ -1,0 +1,632 @@
+"""Benchmark a full refresh on a generated corpus and print the figures.
+
+    python -m benchmarks.run --corpus /tmp/corpus-100mb [--json out.json]
+
+Each measured step runs in its own Python process, so its peak RSS is its own
+(read from /proc/self/status VmHWM, reset between stages with
+/proc/self/clear_refs; ru_maxrss where that is missing). Steps:
+
+- floor: only read the same files into a Polars column of lines (decode UTF-8,
+  split on line ends): the least any refresh must do;
+- stages: the plain stage functions of ``pipelines.refresh`` (extract with the
+  flow's batching and thread pool, link, load+publish), timed one by one;
+- prefect start-up: an empty Prefect flow run in a fresh process;
+- flow: the real ``refresh_flow`` end to end, as ``paperlake refresh`` runs it;
+- incremental: the corpus plus one new ~1 MB dump, refreshed again (paperlake
+  has no incremental path yet, so this is a full refresh of N+1 files);
+- views: each DuckDB view of the published warehouse, read in full;
+- linkage: pairwise precision/recall of paper merges against the truth.
+
+Sizes are decimal: 1 MB = 1,000,000 bytes. Nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+RESULT_TAG = "BENCH-RESULT "
+MB = 1_000_000
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- measuring inside a step process -----------------------------------------------
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class PeakRss:
+    """Peak resident memory of this process, resettable per stage (Linux)."""
+
+    def __init__(self) -> None:
+        self.resettable = self.reset()
+
+    def reset(self) -> bool:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+            return True
+        except OSError:
+            return False
+
+    def peak_mb(self) -> float:
+        kb = _status_kb("VmHWM")
+        if kb is None:
+            kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kb * 1024 / MB
+
+
+def _emit(result: dict) -> None:
+    print(RESULT_TAG + json.dumps(result, default=str), flush=True)
+
+
+def _input_bytes(raw: Path) -> tuple[int, int]:
+    from pipelines.sources import discover_dumps
+
+    files = discover_dumps(raw)
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def step_floor(raw: Path) -> dict:
+    """Read every dump into one Polars column of lines, nothing else."""
+    import polars as pl
+
+    from pipelines.sources import discover_dumps
+
+    rss = PeakRss()
+    start = time.perf_counter()
+    columns = []
+    for path in discover_dumps(raw):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        columns.append(pl.Series("line", [text]).str.split("\n").explode())
+    lines = pl.concat(columns) if columns else pl.Series("line", [], dtype=pl.String)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "lines": lines.len(), "peak_rss_mb": rss.peak_mb()}
+
+
+def step_stages(raw: Path, warehouse: Path) -> dict:
+    """The refresh stages as plain functions, each timed with its own peak RSS."""
+    from pipelines.config import default_sql_dir
+    from pipelines.refresh import batches, combine, extract_batch, link_tables, load_and_publish
+    from pipelines.sources import resolve_dumps
+
+    # The flow's fan-out: 2 batches per core on a pool of one thread per core.
+    workers = os.cpu_count() or 2
+    rss = PeakRss()
+    baseline_mb = (_status_kb("VmRSS") or 0) * 1024 / MB  # interpreter + libraries
+    out: dict[str, dict] = {}
+
+    start = time.perf_counter()
+    dumps, _ = resolve_dumps(raw, None)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(extract_batch, batches(dumps, 2 * workers)))
+    extracted = sorted(
+        (e for part in parts for e in part), key=lambda e: e.source["source_file"][0]
+    )
+    tables = combine(extracted)
+    out["extract"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+    del extracted, parts
+
+    rss.reset()
+    start = time.perf_counter()
+    tables, _ = link_tables(tables, raw)
+    out["link"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+
+    rss.reset()
+    start = time.perf_counter()
+    load_and_publish(tables, warehouse, default_sql_dir())
+    out["load+publish"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+    return {
+        "stages": out,
+        "records": tables["records"].height,
+        "papers": tables["papers"].height,
+        "rejected_lines": int(tables["sources"]["n_rejected_lines"].sum()),
+        "quarantined_files": int(tables["sources"]["format"].is_null().sum()),
+        "rss_resettable": rss.resettable,
+        "baseline_rss_mb": baseline_mb,
+    }
+
+
+def step_formats(raw: Path, sample_mb: float = 20.0) -> dict:
+    """Single-thread extraction speed per format, on up to ``sample_mb`` of each format.
+
+    Says which parser holds extraction back; files are taken in name order.
+    """
+    from pipelines.extract import extract_dump
+    from pipelines.sources import resolve_dumps
+
+    dumps, _ = resolve_dumps(raw, None)
+    per: dict[str, dict] = {}
+    for dump in dumps:
+        data = dump.path.read_bytes()
+        start = time.perf_counter()
+        e = extract_dump(data, dump.source_file, dump.capture_date, dump.capture_date_origin)
+        seconds = time.perf_counter() - start
+        fmt = e.source["format"][0] or "(quarantined)"
+        f = per.setdefault(fmt, {"files": 0, "mb": 0.0, "seconds": 0.0, "records": 0})
+        if f["mb"] >= sample_mb:
+            continue
+        f["files"] += 1
+        f["mb"] += len(data) / MB
+        f["seconds"] += seconds
+        f["records"] += e.records.height
+    for f in per.values():
+        f["mb_per_s"] = f["mb"] / f["seconds"] if f["seconds"] else None
+    return {"formats": per}
+
+
+def step_empty_flow() -> dict:
+    """Import Prefect and run a flow that does nothing: the fixed cost of a flow run."""
+    start = time.perf_counter()
+    from prefect import flow
+
+    @flow(name="paperlake-bench-empty")
+    def empty() -> int:
+        return 0
+
+    empty()
+    return {"seconds": time.perf_counter() - start}
+
+
+def step_flow(raw: Path, warehouse: Path) -> dict:
+    """``refresh_flow`` end to end, as the CLI runs it."""
+    rss = PeakRss()
+    start = time.perf_counter()
+    from pipelines.flows import refresh_flow
+
+    summary = refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse))
+    return {
+        "seconds": time.perf_counter() - start,
+        "stage_seconds": summary.stage_seconds,
+        "records": summary.n_records,
+        "papers": summary.n_papers,
+        "peak_rss_mb": rss.peak_mb(),
+    }
+
+
+def step_views(database: Path) -> dict:
+    """Each view of the DuckDB file read in full (fetched to Arrow), in milliseconds."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.sql(
+                "select view_name from duckdb_views() where not internal order by view_name"
+            ).fetchall()
+        ]
+        views = {}
+        for name in names:
+            start = time.perf_counter()
+            table = con.sql(f'select * from "{name}"').fetch_arrow_table()
+            views[name] = {"ms": (time.perf_counter() - start) * 1000, "rows": table.num_rows}
+    finally:
+        con.close()
+    return {"views": views}
+
+
+STEPS = {
+    "floor": lambda a: step_floor(a.raw),
+    "stages": lambda a: step_stages(a.raw, a.warehouse),
+    "formats": lambda a: step_formats(a.raw),
+    "empty-flow": lambda a: step_empty_flow(),
+    "flow": lambda a: step_flow(a.raw, a.warehouse),
+    "views": lambda a: step_views(a.warehouse / "paperlake.duckdb"),
+}
+
+
+# --- the driver -------------------------------------------------------------------------
+
+
+def _child_env(prefect_home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PREFECT_HOME", str(prefect_home))
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    env.setdefault("PREFECT_LOGGING_LOGGERS_ROOT_LEVEL", "CRITICAL")
+    env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_step(step: str, env: dict[str, str], **paths: Path) -> dict:
+    """Run one step in a fresh process; return its result plus the process's wall time."""
+    cmd = [sys.executable, "-m", "benchmarks.run", "--step", step]
+    for name, value in paths.items():
+        cmd += [f"--{name}", str(value)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG)]
+    if not lines:
+        raise RuntimeError(f"step {step} printed no result:\n{proc.stdout[-2000:]}")
+    result = json.loads(lines[-1][len(RESULT_TAG) :])
+    result["process_seconds"] = wall
+    return result
+
+
+def _total_seconds(result: dict) -> float:
+    if "stages" in result:
+        return sum(s["seconds"] for s in result["stages"].values())
+    if "formats" in result:
+        return sum(f["seconds"] for f in result["formats"].values())
+    return result.get("seconds", result["process_seconds"])
+
+
+def run_best(step: str, env: dict[str, str], repeat: int, **paths: Path) -> dict:
+    """Run a step ``repeat`` times and keep the fastest run (noise on a shared machine
+    only ever adds time)."""
+    runs = [run_step(step, env, **paths) for _ in range(max(1, repeat))]
+    best = min(runs, key=_total_seconds)
+    best["runs_seconds"] = [round(_total_seconds(r), 3) for r in runs]
+    return best
+
+
+def _link_raw(corpus_raw: Path, extra_raw: Path, target: Path) -> None:
+    """A raw folder of symlinks: the corpus's dumps plus the extra dump, one manifest."""
+    target.mkdir(parents=True)
+    manifest = (corpus_raw / "manifest.toml").read_text(encoding="utf-8").rstrip("\n")
+    for folder in (corpus_raw, extra_raw):
+        for path in sorted(folder.iterdir()):
+            if path.name != "manifest.toml":
+                (target / path.name).symlink_to(path.resolve())
+    extra = (extra_raw / "manifest.toml").read_text(encoding="utf-8")
+    extra_lines = [line for line in extra.splitlines() if line.startswith('"')]
+    (target / "manifest.toml").write_text(
+        manifest + "\n" + "\n".join(extra_lines) + "\n", encoding="utf-8"
+    )
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("polars", "duckdb", "pyarrow", "prefect"):
+        out[pkg] = version(pkg)
+    return out
+
+
+def _machine() -> dict:
+    mem_kb = _status_meminfo()
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
+        "platform": platform.platform(),
+    }
+
+
+def _status_meminfo() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def benchmark(
+    corpus: Path, work: Path, *, prefect: bool = True, extra_size: int = MB, repeat: int = 1
+) -> dict:
+    """Run every step on ``corpus`` (made by benchmarks.generate); return the figures."""
+    import polars as pl
+
+    from benchmarks.generate import GenConfig, generate
+    from benchmarks.truth import pairwise_score, truth_records
+
+    raw = corpus / "raw"
+    env = _child_env(work / "prefect-home")
+    n_files, n_bytes = _input_bytes(raw)
+    meta = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
+    res: dict = {
+        "corpus": str(corpus),
+        "files": n_files,
+        "input_mb": n_bytes / MB,
+        "machine": _machine(),
+        "versions": _versions(),
+        "date": date.today().isoformat(),
+        "repeat": repeat,
+        "load_average_before": os.getloadavg(),
+    }
+
+    res["floor"] = run_best("floor", env, repeat, raw=raw)
+    warehouse = work / "warehouse"
+    res["stages"] = run_best("stages", env, repeat, raw=raw, warehouse=warehouse)
+    res["views"] = run_best("views", env, repeat, warehouse=warehouse)["views"]
+    res["formats"] = run_best("formats", env, repeat, raw=raw)["formats"]
+
+    # Linkage against the truth, read from the warehouse the stages wrote.
+    truth = truth_records(corpus)
+    score = pairwise_score(
+        truth,
+        pl.read_parquet(warehouse / "paper_sources.parquet"),
+        pl.read_parquet(
+            warehouse / "records.parquet", columns=["source_file", "record_index", "line_start"]
+        ),
+    )
+    res["linkage"] = {
+        "precision": score.precision,
+        "recall": score.recall,
+        "records_scored": score.records,
+        "true_pairs": score.true_pairs,
+        "predicted_pairs": score.predicted_pairs,
+        "correct_pairs": score.correct_pairs,
+        "truth_records_not_parsed": score.missing_truth,
+        "parsed_records_not_in_truth": score.unknown_parsed,
+        "truth_records": truth.height,
+    }
+    del truth
+
+    if prefect:
+        res["prefect_startup"] = run_step("empty-flow", env)
+        res["flow"] = run_step("flow", env, raw=raw, warehouse=work / "warehouse-flow")
+
+    # Incremental: one new ~1 MB profile-page dump next to the corpus.
+    seed = int(meta["config"]["seed"]) + 7919
+    extra = work / "extra"
+    generate(
+        GenConfig(
+            size_bytes=extra_size,
+            seed=seed,
+            only_format="profile_page",
+            prefix="inc_",
+            median_records=100_000,
+            max_files=1,
+            capture_start=date(2026, 11, 22),
+        ),
+        extra,
+    )
+    inc_raw = work / "raw-incremental"
+    _link_raw(raw, extra / "raw", inc_raw)
+    inc = run_best("stages", env, repeat, raw=inc_raw, warehouse=work / "warehouse-incremental")
+    inc["added_mb"] = sum(p.stat().st_size for p in (extra / "raw").glob("*.txt")) / MB
+    res["incremental"] = inc
+    res["load_average_after"] = os.getloadavg()
+    return res
+
+
+def _stage_rows(res: dict) -> list[tuple[str, float, float | None]]:
+    stages = res["stages"]["stages"]
+    rows = [(name, s["seconds"], s["peak_rss_mb"]) for name, s in stages.items()]
+    rows.append(("refresh (all stages)", sum(s["seconds"] for s in stages.values()), None))
+    return rows
+
+
+def report(res: dict) -> str:
+    """The figures as plain text, one fact per line."""
+    mb, records = res["input_mb"], res["stages"]["records"]
+    floor = res["floor"]["seconds"]
+    stages = res["stages"]["stages"]
+    total = sum(s["seconds"] for s in stages.values())
+    peak = max(s["peak_rss_mb"] for s in stages.values())
+    out = [
+        f"corpus       {res['corpus']}: {res['files']} files, {mb:.1f} MB, "
+        f"{records} records parsed, {res['stages']['papers']} papers",
+        f"machine      {res['machine']['cpus']} cores, {res['machine']['memory_gib']} GiB; "
+        + ", ".join(f"{k} {v}" for k, v in res["versions"].items()),
+        f"load         1-min load average {res['load_average_before'][0]:.1f} before, "
+        f"{res['load_average_after'][0]:.1f} after; best of {res['repeat']} runs per step "
+        "(Prefect steps: one run)",
+        "",
+        f"{'step':28} {'seconds':>9} {'MB/s':>8} {'records/s':>11} {'peak RSS MB':>12}",
+    ]
+
+    def row(name: str, seconds: float, rss: float | None, rates: bool = True) -> str:
+        rate = f"{mb / seconds:8.1f}" if seconds and rates else f"{'-':>8}"
+        rps = f"{records / seconds:11.0f}" if seconds and rates else f"{'-':>11}"
+        rss_text = f"{rss:12.0f}" if rss is not None else f"{'-':>12}"
+        return f"{name:28} {seconds:9.2f} {rate} {rps} {rss_text}"
+
+    out.append(row("floor (read lines)", floor, res["floor"]["peak_rss_mb"]))
+    for name, seconds, rss in _stage_rows(res):
+        out.append(row(name, seconds, rss))
+    if "flow" in res:
+        startup = res["prefect_startup"]["process_seconds"]
+        flow = res["flow"]["process_seconds"]
+        in_flow = sum(res["flow"]["stage_seconds"].values())
+        out.append(row("prefect start-up (empty)", startup, None, rates=False))
+        out.append(row("flow end to end (process)", flow, res["flow"]["peak_rss_mb"]))
+        out.append(row("flow stages (inside flow)", in_flow, None))
+        out.append(row("flow overhead (end-stages)", flow - in_flow, None, rates=False))
+    inc = res["incremental"]
+    inc_total = sum(s["seconds"] for s in inc["stages"].values())
+    out.append(row(f"incremental (+{inc['added_mb']:.2f} MB)", inc_total, None))
+    out += [
+        "",
+        f"ratio        refresh / floor = {total / floor:.2f}",
+    ]
+    if "flow" in res:
+        in_flow = sum(res["flow"]["stage_seconds"].values())
+        out.append(f"ratio        flow stages / floor = {in_flow / floor:.2f}")
+    out += [
+        f"ratio        incremental / full refresh = {inc_total / total:.2f}",
+        f"ratio        peak RSS / input = {peak / mb:.2f} "
+        f"(baseline RSS after imports {res['stages']['baseline_rss_mb']:.0f} MB)",
+        "",
+    ]
+    share = ", ".join(f"{name} {s['seconds'] / total:.0%}" for name, s in stages.items())
+    out.append(f"time share   {share}")
+    fmts = ", ".join(
+        f"{name} {f['mb_per_s']:.1f}"
+        for name, f in sorted(res["formats"].items())
+        if f.get("mb_per_s") is not None
+    )
+    out.append(f"extract MB/s {fmts} (one thread, per format)")
+    link = res["linkage"]
+    out.append(
+        f"linkage      precision {link['precision']:.4f}  recall {link['recall']:.4f}  "
+        f"({link['records_scored']} records scored, {link['true_pairs']} true pairs, "
+        f"{link['predicted_pairs']} predicted, {link['correct_pairs']} correct; "
+        f"{link['truth_records_not_parsed']} truth records not parsed)"
+    )
+    slowest = max(res["views"].items(), key=lambda kv: kv[1]["ms"], default=None)
+    views = ", ".join(f"{k} {v['ms']:.0f}" for k, v in sorted(res["views"].items()))
+    out.append(f"views ms     {views}")
+    if slowest:
+        out.append(f"views        slowest {slowest[0]} {slowest[1]['ms']:.0f} ms")
+    return "\n".join(out)
+
+
+def markdown_table(runs: list[dict]) -> str:
+    """Saved runs side by side, as a Markdown table (for BENCHMARKS.md)."""
+
+    def stage(r: dict, name: str) -> dict:
+        return r["stages"]["stages"][name]
+
+    def total(r: dict) -> float:
+        return sum(s["seconds"] for s in r["stages"]["stages"].values())
+
+    def peak(r: dict) -> float:
+        return max(s["peak_rss_mb"] for s in r["stages"]["stages"].values())
+
+    def flow(r: dict, key: str) -> str:
+        if "flow" not in r:
+            return "-"
+        in_flow = sum(r["flow"]["stage_seconds"].values())
+        wall = r["flow"]["process_seconds"]
+        values = {
+            "wall": wall,
+            "stages": in_flow,
+            "overhead": wall - in_flow,
+            "startup": r["prefect_startup"]["process_seconds"],
+            "rss": r["flow"]["peak_rss_mb"],
+        }
+        return f"{values[key]:.1f}" if key != "rss" else f"{values[key]:.0f}"
+
+    def inc(r: dict) -> float:
+        return sum(s["seconds"] for s in r["incremental"]["stages"].values())
+
+    rows: list[tuple[str, object]] = [
+        ("input MB / files", lambda r: f"{r['input_mb']:.0f} / {r['files']}"),
+        (
+            "records parsed / papers",
+            lambda r: f"{r['stages']['records']} / {r['stages']['papers']}",
+        ),
+        (
+            "floor s (MB/s)",
+            lambda r: f"{r['floor']['seconds']:.2f} ({r['input_mb'] / r['floor']['seconds']:.0f})",
+        ),
+    ]
+
+    def stage_cell(r: dict, n: str) -> str:
+        sec = stage(r, n)["seconds"]
+        return (
+            f"{sec:.1f} ({r['input_mb'] / sec:.1f}, {r['stages']['records'] / sec:.0f}, "
+            f"{stage(r, n)['peak_rss_mb']:.0f})"
+        )
+
+    for name in ("extract", "link", "load+publish"):
+        rows.append(
+            (f"{name} s (MB/s, records/s, peak RSS MB)", lambda r, n=name: stage_cell(r, n))
+        )
+    rows += [
+        (
+            "refresh, all stages s (MB/s)",
+            lambda r: f"{total(r):.1f} ({r['input_mb'] / total(r):.1f})",
+        ),
+        ("refresh / floor", lambda r: f"{total(r) / r['floor']['seconds']:.1f}"),
+        (
+            "time share extract / link / load+publish",
+            lambda r: " / ".join(
+                f"{s['seconds'] / total(r):.0%}" for s in r["stages"]["stages"].values()
+            ),
+        ),
+        ("peak RSS MB (/ input)", lambda r: f"{peak(r):.0f} ({peak(r) / r['input_mb']:.1f}x)"),
+        ("Prefect empty flow, process s", lambda r: flow(r, "startup")),
+        ("flow end to end, process s", lambda r: flow(r, "wall")),
+        ("flow stages inside the flow s", lambda r: flow(r, "stages")),
+        ("flow overhead (process - stages) s", lambda r: flow(r, "overhead")),
+        ("flow process peak RSS MB", lambda r: flow(r, "rss")),
+        ("incremental +1 MB s (/ full)", lambda r: f"{inc(r):.1f} ({inc(r) / total(r):.2f})"),
+        (
+            "linkage precision / recall",
+            lambda r: f"{r['linkage']['precision']:.4f} / {r['linkage']['recall']:.4f}",
+        ),
+        (
+            "slowest view ms",
+            lambda r: "{} {:.0f}".format(
+                *max(((k, v["ms"]) for k, v in r["views"].items()), key=lambda kv: kv[1])
+            ),
+        ),
+        (
+            "load average before / after",
+            lambda r: f"{r['load_average_before'][0]:.1f} / {r['load_average_after'][0]:.1f}",
+        ),
+        ("best of", lambda r: str(r["repeat"])),
+    ]
+    names = [f"{r['input_mb']:.0f} MB" for r in runs]
+    out = ["| | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(runs)]
+    for label, fn in rows:
+        out.append(f"| {label} | " + " | ".join(fn(r) for r in runs) + " |")  # type: ignore[operator]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--corpus", type=Path, help="a folder made by benchmarks.generate")
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temp folder)")
+    parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
+    parser.add_argument("--no-prefect", action="store_true", help="skip the two Prefect steps")
+    parser.add_argument("--report", type=Path, help="only print the figures of a saved --json")
+    parser.add_argument(
+        "--table", type=Path, nargs="+", help="print saved --json runs side by side (Markdown)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each non-Prefect step N times, keep the best"
+    )
+    # Internal: run one measured step in this process.
+    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.step:
+        _emit(STEPS[args.step](args))
+        return 0
+    if args.table:
+        runs = [json.loads(p.read_text(encoding="utf-8")) for p in args.table]
+        print(markdown_table(runs))
+        return 0
+    if args.report:
+        print(report(json.loads(args.report.read_text(encoding="utf-8"))))
+        return 0
+    if not args.corpus or not (args.corpus / "raw").is_dir():
+        parser.error("--corpus must be a folder made by benchmarks.generate (with raw/)")
+    work = args.work or Path(tempfile.mkdtemp(prefix="paperlake-bench-"))
+    try:
+        res = benchmark(args.corpus, work, prefect=not args.no_prefect, repeat=args.repeat)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(report(res))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
