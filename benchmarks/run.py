@@ -151,12 +151,18 @@ def step_formats(raw: Path, sample_mb: float = 20.0) -> dict:
     Says which parser holds extraction back; files are taken in name order.
     """
     from pipelines.extract import extract_dump
+    from pipelines.extract.registry import detect_format
+    from pipelines.extract.text import decode_dump, split_lines
     from pipelines.sources import resolve_dumps
 
     dumps, _ = resolve_dumps(raw, None)
     per: dict[str, dict] = {}
     for dump in dumps:
         data = dump.path.read_bytes()
+        # Skip, without parsing, a file whose format already has its sample.
+        guess = detect_format(split_lines(decode_dump(data[:65536]).text)).format
+        if guess in per and per[guess]["mb"] >= sample_mb:
+            continue
         start = time.perf_counter()
         e = extract_dump(data, dump.source_file, dump.capture_date, dump.capture_date_origin)
         seconds = time.perf_counter() - start
