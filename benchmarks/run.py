@@ -146,36 +146,39 @@ def step_stages(raw: Path, warehouse: Path) -> dict:
 
 
 def step_formats(raw: Path, sample_mb: float = 20.0) -> dict:
-    """Single-thread extraction speed per format, on up to ``sample_mb`` of each format.
+    """Extraction speed per format, on up to ``sample_mb`` of each format.
 
-    Says which parser holds extraction back; files are taken in name order.
+    Says which parser holds extraction back. Files are taken in name order and
+    each format's sample is extracted as one batch, as a refresh extracts.
     """
-    from pipelines.extract import extract_dump
+    from pipelines.extract import DumpBytes, extract_dumps
     from pipelines.extract.registry import detect_format
     from pipelines.extract.text import decode_dump, split_lines
     from pipelines.sources import resolve_dumps
 
     dumps, _ = resolve_dumps(raw, None)
-    per: dict[str, dict] = {}
+    samples: dict[str, list[DumpBytes]] = {}
     for dump in dumps:
         data = dump.path.read_bytes()
-        # Skip, without parsing, a file whose format already has its sample.
         guess = detect_format(split_lines(decode_dump(data[:65536]).text)).format
-        if guess in per and per[guess]["mb"] >= sample_mb:
-            continue
+        sample = samples.setdefault(guess or "(quarantined)", [])
+        if sum(len(d.data) for d in sample) / MB < sample_mb:
+            sample.append(
+                DumpBytes(data, dump.source_file, dump.capture_date, dump.capture_date_origin)
+            )
+    per: dict[str, dict] = {}
+    for fmt, sample in sorted(samples.items()):
         start = time.perf_counter()
-        e = extract_dump(data, dump.source_file, dump.capture_date, dump.capture_date_origin)
+        extracted = extract_dumps(sample)
         seconds = time.perf_counter() - start
-        fmt = e.source["format"][0] or "(quarantined)"
-        f = per.setdefault(fmt, {"files": 0, "mb": 0.0, "seconds": 0.0, "records": 0})
-        if f["mb"] >= sample_mb:
-            continue
-        f["files"] += 1
-        f["mb"] += len(data) / MB
-        f["seconds"] += seconds
-        f["records"] += e.records.height
-    for f in per.values():
-        f["mb_per_s"] = f["mb"] / f["seconds"] if f["seconds"] else None
+        mb = sum(len(d.data) for d in sample) / MB
+        per[fmt] = {
+            "files": len(sample),
+            "mb": mb,
+            "seconds": seconds,
+            "records": sum(e.records.height for e in extracted),
+            "mb_per_s": mb / seconds if seconds else None,
+        }
     return {"formats": per}
 
 

@@ -21,7 +21,7 @@ from pipelines import __version__, progress, publish
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.errors import PaperlakeError
-from pipelines.extract import ExtractedDump, extract_dump
+from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.load import read_extract_cache, write_extract_cache, write_tables
 from pipelines.sources import DumpFile
@@ -161,26 +161,43 @@ def plan_extraction(
     return plan
 
 
+# Dumps are parsed together up to this many bytes: large enough that each
+# regular expression and group-by runs over long columns, small enough to keep
+# the lines of one chunk (and their intermediate columns) a small part of memory.
+EXTRACT_CHUNK_BYTES = 16_000_000
+
+
+def _read_dump(dump: DumpFile) -> tuple[DumpBytes, str | None]:
+    try:
+        data, note = dump.path.read_bytes(), None
+    except OSError as err:
+        data, note = b"", f"{dump.source_file}: could not be read: {err.strerror or err}"
+    return DumpBytes(data, dump.source_file, dump.capture_date, dump.capture_date_origin), note
+
+
 def extract_batch(dumps: list[DumpFile]) -> list[ExtractedDump]:
     """Extract a batch of dumps; a file that cannot be read is quarantined, not raised."""
-    out = []
-    for dump in dumps:
-        try:
-            data = dump.path.read_bytes()
-        except OSError as err:
-            data = b""
-            note = f"{dump.source_file}: could not be read: {err.strerror or err}"
-            extracted = extract_dump(
-                data, dump.source_file, dump.capture_date, dump.capture_date_origin
-            )
-            extracted.notes.append(note)
-            out.append(extracted)
+    out: list[ExtractedDump] = []
+    chunk: list[tuple[DumpBytes, str | None]] = []
+
+    def flush() -> None:
+        extracted = extract_dumps([item for item, _ in chunk])
+        for e, (_, note) in zip(extracted, chunk, strict=True):
+            if note:
+                e.notes.append(note)
+            out.append(e)
             progress.advance("extract")
-            continue
-        out.append(
-            extract_dump(data, dump.source_file, dump.capture_date, dump.capture_date_origin)
-        )
-        progress.advance("extract")
+        chunk.clear()
+
+    size = 0
+    for dump in dumps:
+        chunk.append(_read_dump(dump))
+        size += len(chunk[-1][0].data)
+        if size >= EXTRACT_CHUNK_BYTES:
+            flush()
+            size = 0
+    if chunk:
+        flush()
     return out
 
 

@@ -45,13 +45,13 @@ def raw(tmp_path: Path) -> Path:
 def parsed(monkeypatch) -> list[str]:
     """The files the refresh actually parses, in the order it parses them."""
     calls: list[str] = []
-    real = pipelines.refresh.extract_dump
+    real = pipelines.refresh.extract_dumps
 
-    def counting(data, source_file, *args, **kwargs):
-        calls.append(source_file)
-        return real(data, source_file, *args, **kwargs)
+    def counting(dumps):
+        calls.extend(d.source_file for d in dumps)
+        return real(dumps)
 
-    monkeypatch.setattr(pipelines.refresh, "extract_dump", counting)
+    monkeypatch.setattr(pipelines.refresh, "extract_dumps", counting)
     return calls
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import CAPTURE
+import polars as pl
+from conftest import CAPTURE, RAW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
-from pipelines.extract import extract_dump, formats
+from pipelines.extract import DumpBytes, extract_dump, extract_dumps, formats
 from pipelines.extract.assemble import finish
 from pipelines.extract.text import split_lines
 
@@ -266,7 +268,11 @@ def test_no_text_makes_a_parser_raise_or_lose_a_line(lines: list[str]) -> None:
     text = "\n".join(lines)
     table = split_lines(text)
     for name, fmt in formats().items():
-        records, rejects, furniture, _ = finish(fmt.parse(table), "f.txt", name, CAPTURE)
+        files = pl.DataFrame(
+            {"file": [0], "source_file": ["f.txt"], "format": [name], "capture_date": [CAPTURE]}
+        )
+        records, rejects, furniture, _ = finish(fmt.parse(table), files)
+        furniture = int(furniture["n_furniture"].sum())
         spans = int((records["line_end"] - records["line_start"] + 1).sum())
         rejected = int((rejects["line_end"] - rejects["line_start"] + 1).sum())
         assert spans + rejected + furniture == table.height, name
@@ -278,3 +284,26 @@ def test_no_text_makes_a_parser_raise_or_lose_a_line(lines: list[str]) -> None:
             for n in range(s, t + 1)
         )
         assert len(claimed) == len(set(claimed)), name
+
+
+# Real pages of every format, cut at any line: batches mix formats and damage.
+SAMPLE_LINES = [p.read_text("utf-8").splitlines() for p in sorted(RAW.glob("*.txt"))]
+sample_strategy = st.builds(
+    lambda lines, cut: lines[:cut], st.sampled_from(SAMPLE_LINES), st.integers(0, 400)
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(lines_strategy, sample_strategy), min_size=1, max_size=6))
+def test_a_batch_extracts_each_file_as_alone(files: list[list[str]]) -> None:
+    """Parsing files together (as a refresh does) gives what parsing each alone gives."""
+    dumps = [
+        DumpBytes("\n".join(lines).encode(), f"f{i}.txt", CAPTURE, "as-of")
+        for i, lines in enumerate(files)
+    ]
+    together = extract_dumps(dumps)
+    for dump, batched in zip(dumps, together, strict=True):
+        alone = extract_dump(dump.data, dump.source_file, CAPTURE, "as-of")
+        for name in ("source", "records", "rejects", "profile"):
+            assert_frame_equal(getattr(batched, name), getattr(alone, name))
+        assert batched.notes == alone.notes

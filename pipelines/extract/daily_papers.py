@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
+from pipelines.extract.assemble import (
+    FURNITURE,
+    RECORD,
+    REJECT,
+    attach_labels,
+    first_in_file,
+    non_blank,
+    shift_in_file,
+    with_file,
+)
 from pipelines.extract.patterns import DATE, collapse_spaces
-from pipelines.extract.registry import Detection, ParsedDump, register_format
+from pipelines.extract.registry import ParsedDump, register_format, scores_frame
 
 # Lines the site prints around the listing: page furniture, not data.
 PAGE_FURNITURE = (
@@ -29,17 +38,29 @@ DATE_LINE = rf"^(?P<date_text>{DATE})(?:\s+(?P<upvotes>\d+))?$"
 ABSTRACT_MIN_CHARS = 200
 
 
-def detect_daily_papers(lines: pl.DataFrame) -> Detection:
-    content = non_blank(lines)["content"]
-    if content.is_empty():
-        return Detection(0.0, "no text")
-    furniture = int(content.is_in(PAGE_FURNITURE).sum())
-    counts = int(content.str.contains(AUTHOR_COUNT).sum())
-    seps = int((content == SEPARATOR).sum())
-    score = min(1.0, 0.2 * furniture + 0.1 * counts + 0.1 * seps)
-    return Detection(
-        score, f"{furniture} header lines, {counts} author-count lines, {seps} '·' separators"
+def detect_daily_papers(lines: pl.DataFrame) -> pl.DataFrame:
+    nb = non_blank(lines)
+    stats = (
+        nb.with_columns(
+            furniture=pl.col("content").is_in(PAGE_FURNITURE),
+            counts=pl.col("content").str.contains(AUTHOR_COUNT),
+            seps=pl.col("content") == SEPARATOR,
+        )
+        .group_by("file")
+        .agg(pl.col("furniture", "counts", "seps").sum())
     )
+    stats = lines["file"].unique().to_frame().join(stats, on="file", how="left")
+
+    def score(row: dict) -> tuple[float, str]:
+        if row["furniture"] is None:
+            return 0.0, "no text"
+        furniture, counts, seps = row["furniture"], row["counts"], row["seps"]
+        return (
+            min(1.0, 0.2 * furniture + 0.1 * counts + 0.1 * seps),
+            f"{furniture} header lines, {counts} author-count lines, {seps} '·' separators",
+        )
+
+    return scores_frame(stats, score)
 
 
 @register_format(
@@ -49,6 +70,7 @@ def detect_daily_papers(lines: pl.DataFrame) -> Detection:
 )
 def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
     """Parse a Daily Papers listing (format C)."""
+    lines = with_file(lines)
     nb = non_blank(lines).with_columns(
         is_sep=pl.col("content") == SEPARATOR,
         is_count=pl.col("content").str.contains(AUTHOR_COUNT),
@@ -57,17 +79,18 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
     )
     nb = nb.with_columns(
         # The trailer: "<count or organisation>", "·", "<date> [upvotes]".
-        is_trailer_date=pl.col("is_date") & pl.col("is_sep").shift(1).fill_null(False),
-        is_trailer_head=pl.col("is_sep").shift(-1).fill_null(False) & ~pl.col("is_sep"),
+        is_trailer_date=pl.col("is_date") & shift_in_file(pl.col("is_sep"), 1, False),
+        is_trailer_head=shift_in_file(pl.col("is_sep"), -1, False) & ~pl.col("is_sep"),
     )
     # The listing date: a date alone on its line before any trailer.
-    first_trailer = nb.filter(pl.col("is_sep"))["idx"].min()
-    before_records = pl.col("idx") < (first_trailer if first_trailer is not None else 2**62)
+    first_trailer = pl.col("idx").filter(pl.col("is_sep")).min().over("file")
+    nb = nb.with_columns(before_records=pl.col("idx") < first_trailer.fill_null(2**62))
+    before_records = pl.col("before_records")
     nb = nb.with_columns(
         is_listing_date=pl.col("is_date")
         & ~pl.col("is_trailer_date")
         & before_records
-        & (pl.col("is_date") & before_records).cast(pl.Int64).cum_sum().eq(1),
+        & (pl.col("is_date") & before_records).cast(pl.Int64).cum_sum().over("file").eq(1),
     )
     is_text = ~(
         pl.col("is_sep")
@@ -82,31 +105,31 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         # A title is a short text line directly followed by a long one.
         is_title=pl.col("is_text")
         & ~pl.col("is_long")
-        & (pl.col("is_text") & pl.col("is_long")).shift(-1).fill_null(False),
+        & shift_in_file(pl.col("is_text") & pl.col("is_long"), -1, False),
     )
     nb = nb.with_columns(
         is_abstract=pl.col("is_text")
         & pl.col("is_long")
-        & pl.col("is_title").shift(1).fill_null(False)
+        & shift_in_file(pl.col("is_title"), 1, False)
     )
     # A trailer belongs to the record whose abstract it directly follows.
     nb = nb.with_columns(
         title_no=pl.when(pl.col("is_title")).then(pl.col("is_title").cast(pl.Int64).cum_sum()),
-        follows_abstract=pl.col("is_abstract").shift(1).fill_null(False),
+        follows_abstract=shift_in_file(pl.col("is_abstract"), 1, False),
     )
     nb = nb.with_columns(
         trailer_ok=(pl.col("is_trailer_head") & pl.col("follows_abstract")),
     )
     nb = nb.with_columns(
         trailer_ok=pl.col("trailer_ok")
-        | (pl.col("is_sep") & pl.col("trailer_ok").shift(1).fill_null(False))
+        | (pl.col("is_sep") & shift_in_file(pl.col("trailer_ok"), 1, False))
     ).with_columns(
         trailer_ok=pl.col("trailer_ok")
-        | (pl.col("is_trailer_date") & pl.col("trailer_ok").shift(1).fill_null(False))
+        | (pl.col("is_trailer_date") & shift_in_file(pl.col("trailer_ok"), 1, False))
     )
     in_record = pl.col("is_title") | pl.col("is_abstract") | pl.col("trailer_ok")
     nb = nb.with_columns(
-        rec=pl.when(in_record).then(pl.col("title_no").forward_fill()),
+        rec=pl.when(in_record).then(pl.col("title_no").forward_fill().over("file")),
         role=pl.when(in_record)
         .then(pl.lit(RECORD))
         .when(pl.col("is_furniture") | pl.col("is_listing_date"))
@@ -128,6 +151,7 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         nb.filter(pl.col("role") == RECORD)
         .group_by("rec")
         .agg(
+            file=pl.col("file").first(),
             title=pick("is_title"),
             abstract=pick("is_abstract"),
             head=pl.col("content").filter(pl.col("is_trailer_head")).first(),
@@ -148,6 +172,11 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         date_text=date_parts.struct.field("date_text"),
         upvotes=date_parts.struct.field("upvotes").cast(pl.Int64),
     )
-    profile = {"listing_date_text": nb.filter(pl.col("is_listing_date"))["content"].first()}
-    labelled = nb.select("line_no", "role", "rec", "reason")
+    profile = first_in_file(
+        nb.filter(pl.col("is_listing_date")),
+        pl.col("content"),
+        lines["file"].unique().sort(),
+        "listing_date_text",
+    )
+    labelled = nb.select("file", "line_no", "role", "rec", "reason")
     return ParsedDump(attach_labels(lines, labelled), records, profile)

@@ -1,4 +1,10 @@
-"""Extract one dump: decode, detect its format, parse, account for every line."""
+"""Extract dumps: decode, detect each one's format, parse, account for every line.
+
+Dumps are extracted in batches: the lines of every file in a batch form one
+table, detection and each parser run once over it, and the results are cut
+back into one ``ExtractedDump`` per file. A parser that fails on a batch is
+run again file by file, so one bad file cannot take its neighbours with it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ from datetime import date
 import polars as pl
 
 from pipelines.extract.assemble import REJECT, finish
-from pipelines.extract.registry import detect_format, get_format
+from pipelines.extract.registry import detect_formats, get_format
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES, conform
-from pipelines.extract.text import decode_dump, split_lines
+from pipelines.extract.text import DecodedText, decode_dump, split_texts
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,37 @@ class ExtractedDump:
         return spans + rejected + furniture
 
 
+@dataclass(frozen=True)
+class DumpBytes:
+    """One dump to extract: its bytes and where they came from."""
+
+    data: bytes
+    source_file: str
+    capture_date: date
+    capture_date_origin: str
+
+
+@dataclass
+class _Parsed:
+    """One file's share of a batch's parse."""
+
+    format: str | None
+    reason: str
+    n_lines: int
+    records: pl.DataFrame
+    rejects: pl.DataFrame
+    furniture: int
+    profile: pl.DataFrame
+
+
+def _empty(schema: pl.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+# Shared by every file that has no records, rejects or profile (frames are immutable).
+_NO_RECORDS, _NO_REJECTS, _NO_PROFILE = _empty(RECORDS), _empty(REJECTS), _empty(PROFILES)
+
+
 def _whole_file_reject(
     source_file: str, n_lines: int, reason: str, raw: str | None
 ) -> pl.DataFrame:
@@ -52,6 +89,108 @@ def _whole_file_reject(
     )
 
 
+def _rejected_whole(source_file: str, n_lines: int, reason: str, raw: str | None) -> _Parsed:
+    rejects = _whole_file_reject(source_file, n_lines, reason, raw)
+    return _Parsed(None, reason, n_lines, _NO_RECORDS, rejects, 0, _NO_PROFILE)
+
+
+def _split_by_file(frame: pl.DataFrame, schema: pl.Schema) -> dict[int, pl.DataFrame]:
+    parts = frame.partition_by("file", as_dict=True, include_key=False, maintain_order=True)
+    return {key[0]: part.select(list(schema)) for key, part in parts.items()}
+
+
+def _parse_format(
+    format_name: str,
+    lines: pl.DataFrame,
+    files: pl.DataFrame,
+) -> dict[int, tuple[pl.DataFrame, pl.DataFrame, int, pl.DataFrame]]:
+    """Parse the lines of the files of one format; results by file index."""
+    parsed = get_format(format_name).parse(lines)
+    records, rejects, furniture, profiles = finish(parsed, files)
+    by_records = _split_by_file(records, RECORDS)
+    by_rejects = _split_by_file(rejects, REJECTS)
+    by_profile = _split_by_file(profiles, PROFILES)
+    n_furniture = dict(furniture.select("file", "n_furniture").iter_rows())
+    return {
+        f: (
+            by_records.get(f, _NO_RECORDS),
+            by_rejects.get(f, _NO_REJECTS),
+            int(n_furniture.get(f, 0)),
+            by_profile.get(f, _NO_PROFILE),
+        )
+        for f in files["file"]
+    }
+
+
+def parse_texts(
+    texts: list[str],
+    source_files: list[str],
+    capture_dates: list[date],
+    *,
+    format_name: str | None = None,
+) -> list[_Parsed]:
+    """Parse decoded texts in one batch: detect formats, run each parser once.
+
+    ``format_name`` skips detection. An empty or unrecognised text is rejected whole.
+    """
+    lines = split_texts(texts)
+    n_lines = dict(lines.group_by("file").agg(pl.len()).iter_rows())
+    out: dict[int, _Parsed] = {}
+    blank = {i for i, text in enumerate(texts) if not text.strip()}
+    for i in blank:
+        out[i] = _rejected_whole(source_files[i], n_lines.get(i, 0), "empty file", texts[i] or None)
+        out[i].reason = "empty"
+    lines = lines.filter(~pl.col("file").is_in(sorted(blank)))
+
+    if format_name is None:
+        detected = detect_formats(lines)
+        chosen = {i: (d.format, d.reason) for i, d in detected.items()}
+    else:
+        chosen = {i: (format_name, "format given") for i in range(len(texts)) if i not in blank}
+    for i, (fmt, reason) in chosen.items():
+        if fmt is None:
+            out[i] = _rejected_whole(
+                source_files[i], n_lines[i], f"unrecognised format: {reason}", texts[i]
+            )
+            out[i].reason = reason
+
+    by_format: dict[str, list[int]] = {}
+    for i, (fmt, _) in sorted(chosen.items()):
+        if fmt is not None:
+            by_format.setdefault(fmt, []).append(i)
+    for fmt, indexes in sorted(by_format.items()):
+        files = pl.DataFrame(
+            {
+                "file": indexes,
+                "source_file": [source_files[i] for i in indexes],
+                "format": [fmt] * len(indexes),
+                "capture_date": [capture_dates[i] for i in indexes],
+            },
+            schema={
+                "file": pl.Int64,
+                "source_file": pl.String,
+                "format": pl.String,
+                "capture_date": pl.Date,
+            },
+        )
+        try:
+            results = _parse_format(fmt, lines.filter(pl.col("file").is_in(indexes)), files)
+        except Exception:
+            # Find the file the parser fails on: parse them one by one.
+            results = {}
+            for i in indexes:
+                try:
+                    results |= _parse_format(
+                        fmt, lines.filter(pl.col("file") == i), files.filter(pl.col("file") == i)
+                    )
+                except Exception as err:  # a parser bug must not stop the run
+                    why = f"parser failed: {type(err).__name__}: {err}"
+                    out[i] = _rejected_whole(source_files[i], n_lines[i], why, texts[i])
+        for i, (records, rejects, furniture, profile) in results.items():
+            out[i] = _Parsed(fmt, chosen[i][1], n_lines[i], records, rejects, furniture, profile)
+    return [out[i] for i in range(len(texts))]
+
+
 def extract_text(
     text: str,
     source_file: str,
@@ -59,32 +198,73 @@ def extract_text(
     *,
     format_name: str | None = None,
 ) -> tuple[str | None, str, pl.DataFrame, pl.DataFrame, int, pl.DataFrame, int]:
-    """Parse decoded text. Returns (format, reason, records, rejects, furniture, profile, n_lines).
+    """Parse one decoded text. Returns (format, reason, records, rejects, furniture, profile,
+    n_lines).
 
     ``format_name`` skips detection. An unrecognised text is rejected whole.
     """
-    lines = split_lines(text)
-    n_lines = lines.height
-    if n_lines == 0 or not text.strip():
-        rejects = _whole_file_reject(source_file, n_lines, "empty file", text or None)
-        return None, "empty", _empty(RECORDS), rejects, 0, _empty(PROFILES), n_lines
-    if format_name is None:
-        detection = detect_format(lines)
-        format_name, reason = detection.format, detection.reason
-        if format_name is None:
-            rejects = _whole_file_reject(
-                source_file, n_lines, f"unrecognised format: {reason}", text
+    p = parse_texts([text], [source_file], [capture_date], format_name=format_name)[0]
+    return p.format, p.reason, p.records, p.rejects, p.furniture, p.profile, p.n_lines
+
+
+def _source_row(
+    dump: DumpBytes, decoded: DecodedText, parsed: _Parsed, notes: list[str]
+) -> ExtractedDump:
+    rejects = parsed.rejects
+    n_rejected = int((rejects["line_end"] - rejects["line_start"] + 1).fill_null(0).sum())
+    if parsed.format is None:
+        notes.append(f"{dump.source_file}: quarantined whole ({rejects['reason'][0]})")
+    records = parsed.records
+    source = conform(
+        pl.DataFrame(
+            [
+                {
+                    "source_file": dump.source_file,
+                    "sha256": hashlib.sha256(dump.data).hexdigest(),
+                    "format": parsed.format,
+                    "capture_date": dump.capture_date,
+                    "capture_date_origin": dump.capture_date_origin,
+                    "n_lines": parsed.n_lines,
+                    "n_records": records.height,
+                    "n_rejected_lines": n_rejected,
+                    "n_furniture_lines": parsed.furniture,
+                    "n_record_lines": int((records["line_end"] - records["line_start"] + 1).sum()),
+                    "encoding": decoded.encoding,
+                    "format_reason": parsed.reason,
+                    "notes": decoded.note,
+                }
+            ]
+        ),
+        SOURCES,
+    )
+    return ExtractedDump(source, records, rejects, parsed.profile, notes)
+
+
+def extract_dumps(dumps: list[DumpBytes]) -> list[ExtractedDump]:
+    """Extract a batch of dumps, in order. Never raises on bad input: it quarantines it."""
+    decoded = [decode_dump(d.data) for d in dumps]
+    texts = [d.text for d in decoded]
+    try:
+        parsed = parse_texts(texts, [d.source_file for d in dumps], [d.capture_date for d in dumps])
+    except Exception as err:  # a bug outside any one parser: quarantine the batch's files
+        why = f"parser failed: {type(err).__name__}: {err}"
+        parsed = [
+            _rejected_whole(d.source_file, len(split_texts([t])), why, t)
+            for d, t in zip(dumps, texts, strict=True)
+        ]
+    out = []
+    for dump, text, p in zip(dumps, decoded, parsed, strict=True):
+        notes = [f"{dump.source_file}: {text.note}"] if text.note else []
+        if text.is_binary:
+            n_lines = dump.data.count(b"\n") + (
+                0 if dump.data.endswith(b"\n") or not dump.data else 1
             )
-            return None, reason, _empty(RECORDS), rejects, 0, _empty(PROFILES), n_lines
-    else:
-        reason = "format given"
-    parsed = get_format(format_name).parse(lines)
-    records, rejects, furniture, profile = finish(parsed, source_file, format_name, capture_date)
-    return format_name, reason, records, rejects, furniture, profile, n_lines
-
-
-def _empty(schema: pl.Schema) -> pl.DataFrame:
-    return pl.DataFrame(schema=schema)
+            p = _rejected_whole(
+                dump.source_file, n_lines, "binary file (NUL or control bytes)", None
+            )
+            p.reason = "binary"
+        out.append(_source_row(dump, text, p, notes))
+    return out
 
 
 def extract_dump(
@@ -94,53 +274,7 @@ def extract_dump(
     capture_date_origin: str,
 ) -> ExtractedDump:
     """Extract one dump's bytes. Never raises on bad input: it quarantines it."""
-    notes: list[str] = []
-    decoded = decode_dump(data)
-    if decoded.note:
-        notes.append(f"{source_file}: {decoded.note}")
-    if decoded.is_binary:
-        n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-        fmt, reason = None, "binary"
-        records, profile, furniture = _empty(RECORDS), _empty(PROFILES), 0
-        rejects = _whole_file_reject(
-            source_file, n_lines, "binary file (NUL or control bytes)", None
-        )
-    else:
-        try:
-            fmt, reason, records, rejects, furniture, profile, n_lines = extract_text(
-                decoded.text, source_file, capture_date
-            )
-        except Exception as err:  # a parser bug must not stop the run
-            n_lines = split_lines(decoded.text).height
-            fmt, reason = None, f"parser failed: {type(err).__name__}: {err}"
-            records, profile, furniture = _empty(RECORDS), _empty(PROFILES), 0
-            rejects = _whole_file_reject(source_file, n_lines, reason, decoded.text)
-    n_rejected = int((rejects["line_end"] - rejects["line_start"] + 1).fill_null(0).sum())
-    if fmt is None:
-        notes.append(f"{source_file}: quarantined whole ({rejects['reason'][0]})")
-    source = conform(
-        pl.DataFrame(
-            [
-                {
-                    "source_file": source_file,
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "format": fmt,
-                    "capture_date": capture_date,
-                    "capture_date_origin": capture_date_origin,
-                    "n_lines": n_lines,
-                    "n_records": records.height,
-                    "n_rejected_lines": n_rejected,
-                    "n_furniture_lines": furniture,
-                    "n_record_lines": int((records["line_end"] - records["line_start"] + 1).sum()),
-                    "encoding": decoded.encoding,
-                    "format_reason": reason,
-                    "notes": decoded.note,
-                }
-            ]
-        ),
-        SOURCES,
-    )
-    return ExtractedDump(source, records, rejects, profile, notes)
+    return extract_dumps([DumpBytes(data, source_file, capture_date, capture_date_origin)])[0]
 
 
-__all__ = ["REJECT", "ExtractedDump", "extract_dump", "extract_text"]
+__all__ = ["REJECT", "DumpBytes", "ExtractedDump", "extract_dump", "extract_dumps", "extract_text"]

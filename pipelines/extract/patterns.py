@@ -126,6 +126,15 @@ def split_author_line(line: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return names, truncated, orgs
 
 
+def only_where(condition: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """``text`` where ``condition`` holds, else "" (null stays null).
+
+    The name-list regexes are slow on long lines; feeding them "" elsewhere
+    keeps them to the few lines that can matter.
+    """
+    return pl.when(condition).then(text).otherwise(pl.lit(""))
+
+
 def collapse_spaces(expr: pl.Expr) -> pl.Expr:
     """Trim and fold runs of white space to one space."""
     return expr.str.replace_all(r"\s+", " ").str.strip_chars()

@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
+from pipelines.extract.assemble import (
+    FURNITURE,
+    RECORD,
+    REJECT,
+    attach_labels,
+    non_blank,
+    with_file,
+)
 from pipelines.extract.patterns import (
     AUTHOR_LIST,
     GLUED_FALLBACK,
     GLUED_TITLE_AUTHORS,
     META,
     collapse_spaces,
+    only_where,
     split_author_line,
 )
-from pipelines.extract.registry import Detection, ParsedDump, register_format
+from pipelines.extract.registry import ParsedDump, register_format, scores_frame
 
 # Page-header facts, one per line, and the column each fills.
 HEADER_FACTS = {
@@ -40,58 +48,88 @@ ABSTRACT_MIN_CHARS = 200
 
 
 def _segments(lines: pl.DataFrame) -> pl.DataFrame:
-    """Non-blank lines with ``seg`` (0 = header, n = n-th record) and ``pos`` in it."""
-    return (
-        non_blank(lines)
-        .with_columns(is_meta=pl.col("content").str.contains(META))
-        .with_columns(seg=pl.col("is_meta").cast(pl.Int64).cum_sum())
-        .with_columns(
-            pos=pl.int_range(pl.len()).over("seg"),
-            seg_size=pl.len().over("seg"),
-        )
+    """Non-blank lines with ``seg`` and ``pos`` in it.
+
+    A segment is a file's header (the lines before its first category/date
+    line; it may be missing) or one record. ``seg`` is unique in the batch;
+    ``is_header`` marks header segments.
+    """
+    nb = non_blank(lines).with_columns(is_meta=pl.col("content").str.contains(META))
+    starts = pl.col("is_meta") | (pl.col("idx") == 0)
+    return nb.with_columns(seg=starts.cast(pl.Int64).cum_sum()).with_columns(
+        pos=pl.int_range(pl.len()).over("seg"),
+        seg_size=pl.len().over("seg"),
+        is_header=~pl.col("is_meta").first().over("seg"),
     )
 
 
-def _detect(lines: pl.DataFrame, *, record_lines: int) -> tuple[float, str]:
+def _detect(lines: pl.DataFrame, *, record_lines: int, glued: bool) -> pl.DataFrame:
+    """Per file: n_meta and the share of category/date lines followed by a whole record."""
     seg = _segments(lines)
-    n_meta = int(seg["is_meta"].sum())
-    if n_meta == 0:
-        return 0.0, "no category/date lines"
     # The last record may be cut short by the end of the file or the detection
     # window: any prefix of a record counts for it.
-    metas = seg.filter(pl.col("is_meta")).with_columns(
-        fits=(pl.col("seg_size") == record_lines)
-        | ((pl.col("seg") == pl.col("seg").max()) & (pl.col("seg_size") <= record_lines))
+    fits = (pl.col("seg_size") == record_lines) | (
+        (pl.col("seg") == pl.col("seg").max().over("file")) & (pl.col("seg_size") <= record_lines)
     )
-    share = float(metas["fits"].mean())
-    return share, f"{n_meta} category/date lines, {share:.0%} followed by {record_lines - 1} lines"
-
-
-def detect_profile_page(lines: pl.DataFrame) -> Detection:
-    share, reason = _detect(lines, record_lines=4)
-    content = non_blank(lines)["content"]
-    n_facts = sum(int(content.str.contains(rx).sum()) for rx in HEADER_FACTS.values())
-    if n_facts:
-        # A page cut off right after its header is still this format.
-        share = min(1.0, share + 0.2 * n_facts)
-        reason += f"; {n_facts} profile header facts (h-index, papers, ...)"
-    return Detection(share, reason)
-
-
-def detect_collapsed_profile_page(lines: pl.DataFrame) -> Detection:
-    share, reason = _detect(lines, record_lines=3)
-    glued = (
-        _segments(lines)
-        .filter(pl.col("pos") == 1)["content"]
-        .str.contains(GLUED_TITLE_AUTHORS)
-        .mean()
+    # Flags over the whole column first: an expression inside an aggregation
+    # runs once per file.
+    second = pl.col("pos") == 1
+    title_glued = only_where(second, pl.col("content")).str.contains(GLUED_TITLE_AUTHORS)
+    stats = (
+        seg.with_columns(
+            fits=fits,
+            n_facts=pl.sum_horizontal(
+                pl.col("content").str.contains(rx).cast(pl.Int64) for rx in HEADER_FACTS.values()
+            ),
+            glued=pl.when(second).then(title_glued) if glued else pl.lit(None, pl.Boolean),
+        )
+        .group_by("file")
+        .agg(
+            n_meta=pl.col("is_meta").sum(),
+            share=pl.col("fits").filter(pl.col("is_meta")).mean(),
+            n_facts=pl.col("n_facts").sum(),
+            glued=pl.col("glued").mean(),
+        )
     )
-    share = share * (0.5 + 0.5 * float(glued or 0.0))
-    return Detection(share, f"{reason}; {float(glued or 0):.0%} titles glued to authors")
+    files = lines["file"].unique().to_frame()
+    return files.join(stats, on="file", how="left").with_columns(
+        pl.col("n_meta", "n_facts").fill_null(0)
+    )
 
 
-def _header_profile(header: pl.DataFrame) -> tuple[dict[str, object], pl.DataFrame]:
-    """Read the header facts; return them and the header lines labelled."""
+def _share_reason(row: dict, record_lines: int) -> tuple[float, str]:
+    if not row["n_meta"]:
+        return 0.0, "no category/date lines"
+    share = float(row["share"])
+    reason = (
+        f"{row['n_meta']} category/date lines, {share:.0%} followed by {record_lines - 1} lines"
+    )
+    return share, reason
+
+
+def detect_profile_page(lines: pl.DataFrame) -> pl.DataFrame:
+    def score(row: dict) -> tuple[float, str]:
+        share, reason = _share_reason(row, 4)
+        if row["n_facts"]:
+            # A page cut off right after its header is still this format.
+            share = min(1.0, share + 0.2 * row["n_facts"])
+            reason += f"; {row['n_facts']} profile header facts (h-index, papers, ...)"
+        return share, reason
+
+    return scores_frame(_detect(lines, record_lines=4, glued=False), score)
+
+
+def detect_collapsed_profile_page(lines: pl.DataFrame) -> pl.DataFrame:
+    def score(row: dict) -> tuple[float, str]:
+        share, reason = _share_reason(row, 3)
+        glued = float(row["glued"] or 0.0)
+        return share * (0.5 + 0.5 * glued), f"{reason}; {glued:.0%} titles glued to authors"
+
+    return scores_frame(_detect(lines, record_lines=3, glued=True), score)
+
+
+def _header_profile(header: pl.DataFrame, files: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read the header facts; return one profile row per file and the header lines labelled."""
     facts = {
         name: pl.col("content").str.extract(rx, 1).str.replace_all(",", "").cast(pl.Int64)
         for name, rx in HEADER_FACTS.items()
@@ -102,11 +140,18 @@ def _header_profile(header: pl.DataFrame) -> tuple[dict[str, object], pl.DataFra
     )
     header = header.with_columns(
         is_owner=(pl.col("idx") == 0) & ~pl.col("is_fact") & ~pl.col("is_category"),
-        is_category=pl.col("is_category") & (pl.col("is_category").cast(pl.Int64).cum_sum() == 1),
+        is_category=pl.col("is_category")
+        & (pl.col("is_category").cast(pl.Int64).cum_sum().over("file") == 1),
     )
-    profile: dict[str, object] = {name: header[name].drop_nulls().first() for name in facts}
-    profile["owner_name"] = header.filter(pl.col("is_owner"))["content"].first()
-    profile["primary_category"] = header.filter(pl.col("is_category"))["content"].first()
+    profile = (
+        header.group_by("file")
+        .agg(
+            *(pl.col(name).drop_nulls().first() for name in facts),
+            owner_name=pl.col("content").filter(pl.col("is_owner")).first(),
+            primary_category=pl.col("content").filter(pl.col("is_category")).first(),
+        )
+        .join(files.to_frame("file"), on="file", how="right")
+    )
     known = pl.col("is_fact") | pl.col("is_owner") | pl.col("is_category")
     labelled = header.with_columns(
         role=pl.when(known).then(pl.lit(FURNITURE)).otherwise(pl.lit(REJECT)),
@@ -117,15 +162,22 @@ def _header_profile(header: pl.DataFrame) -> tuple[dict[str, object], pl.DataFra
 
 
 def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
+    lines = with_file(lines)
     seg = _segments(lines)
-    profile, header = _header_profile(seg.filter(pl.col("seg") == 0))
-    body = seg.filter(pl.col("seg") > 0)
+    profile, header = _header_profile(
+        seg.filter(pl.col("is_header")), lines["file"].unique().sort()
+    )
+    body = seg.filter(~pl.col("is_header"))
 
     # Fields by position, checked against shape: a paragraph where a title or
     # an author line belongs means that line was lost (a damaged copy).
     is_long = pl.col("content").str.len_chars() >= ABSTRACT_MIN_CHARS
     if glued:
-        is_long = is_long & ~pl.col("content").str.contains(GLUED_TITLE_AUTHORS)
+        # A long title glued to its authors is no abstract (only line 1 can be one).
+        candidate = is_long & (pl.col("pos") == 1)
+        is_long = is_long & ~only_where(candidate, pl.col("content")).str.contains(
+            GLUED_TITLE_AUTHORS
+        )
     body = body.with_columns(
         first_long=pl.when(is_long & (pl.col("pos") >= 1)).then(pl.col("pos")).min().over("seg")
     )
@@ -174,7 +226,7 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
     fields = (
         body.filter(pl.col("role") == RECORD)
         .group_by("rec")
-        .agg(**{name: field(name) for name in names})
+        .agg(pl.col("file").first(), **{name: field(name) for name in names})
     )
     meta = pl.col("meta").str.extract_groups(META)
     fields = fields.with_columns(
@@ -183,8 +235,12 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
         has_code=meta.struct.field("code").is_not_null(),
     )
     if glued:
-        strict = pl.col("line1").str.extract_groups(GLUED_TITLE_AUTHORS)
-        loose = pl.col("line1").str.extract_groups(GLUED_FALLBACK)
+        fields = fields.with_columns(strict=pl.col("line1").str.extract_groups(GLUED_TITLE_AUTHORS))
+        strict = pl.col("strict")
+        # The fallback only where the strict pattern found no split.
+        loose = only_where(
+            strict.struct.field("title").is_null(), pl.col("line1")
+        ).str.extract_groups(GLUED_FALLBACK)
         fields = fields.with_columns(
             title=pl.coalesce(
                 strict.struct.field("title"), loose.struct.field("title"), pl.col("line1")

@@ -1,14 +1,15 @@
 """The registry of dump formats and format detection.
 
-A format is a detector (scores a file's first lines) plus a parser (turns the
-file's lines into labelled lines, records and page-header facts). Register one
+A format is a detector (scores each file's first lines) plus a parser (turns
+the lines into labelled lines, records and page-header facts). Both work on
+the lines of many files at once, told apart by a ``file`` column. Register one
 with ``@register_format``; detection picks the highest score and says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -22,7 +23,7 @@ MIN_DETECTION_SCORE = 0.5
 
 @dataclass(frozen=True)
 class Detection:
-    """How well a file fits one format, and the evidence."""
+    """How well one file fits one format, and the evidence."""
 
     score: float
     reason: str
@@ -30,21 +31,35 @@ class Detection:
 
 @dataclass(frozen=True)
 class ParsedDump:
-    """What a parser returns.
+    """What a parser returns for a batch of files.
 
-    ``lines`` has one row per input line with ``role`` ("record", "furniture"
-    or "reject"), ``rec`` (record number, for record lines) and ``reason`` (for
-    rejects). ``records`` has one row per ``rec`` with the fields the format
-    prints; ``profile`` holds page-header facts.
+    ``lines`` has one row per input line with ``file``, ``line_no``, ``role``
+    ("record", "furniture" or "reject"), ``rec`` (record number, unique in the
+    batch, for record lines) and ``reason`` (for rejects). ``records`` has one
+    row per ``rec`` with its ``file`` and the fields the format prints;
+    ``profile`` has page-header facts, at most one row per ``file``.
     """
 
     lines: pl.DataFrame
     records: pl.DataFrame
-    profile: dict[str, object] = field(default_factory=dict)
+    profile: pl.DataFrame
 
 
-Detector = Callable[[pl.DataFrame], Detection]
+# A detector maps a batch's lines to one row per file: file, score, reason.
+Detector = Callable[[pl.DataFrame], pl.DataFrame]
 Parser = Callable[[pl.DataFrame], ParsedDump]
+
+
+def scores_frame(stats: pl.DataFrame, reason: Callable[[dict], tuple[float, str]]) -> pl.DataFrame:
+    """Score files from a small table of per-file evidence (one row per file).
+
+    ``reason`` turns one file's evidence into (score, why); it runs once per
+    file, never per line.
+    """
+    rows = [(row["file"], *reason(row)) for row in stats.iter_rows(named=True)]
+    return pl.DataFrame(
+        rows, schema={"file": pl.Int64, "score": pl.Float64, "reason": pl.String}, orient="row"
+    )
 
 
 @dataclass(frozen=True)
@@ -90,10 +105,26 @@ class DetectionResult:
     scores: dict[str, float]
 
 
-def detect_format(lines: pl.DataFrame) -> DetectionResult:
-    """Score every registered format on the first lines; the best one wins."""
-    head = lines.head(DETECTION_LINES)
-    results = {name: fmt.detect(head) for name, fmt in sorted(_FORMATS.items())}
+def detect_formats(lines: pl.DataFrame) -> dict[int, DetectionResult]:
+    """Score every registered format on each file's first lines; the best one wins.
+
+    ``lines`` holds the lines of many files (``file``, ``line_no``, ``text``).
+    """
+    head = lines.filter(pl.col("line_no") <= DETECTION_LINES)
+    files = head["file"].unique().sort()
+    per_format = {}
+    for name, fmt in sorted(_FORMATS.items()):
+        found = fmt.detect(head)
+        per_format[name] = {
+            f: Detection(s, r) for f, s, r in found.select("file", "score", "reason").iter_rows()
+        }
+    return {
+        f: _best({name: per_format[name].get(f, Detection(0.0, "no text")) for name in per_format})
+        for f in files
+    }
+
+
+def _best(results: dict[str, Detection]) -> DetectionResult:
     scores = {name: round(d.score, 3) for name, d in results.items()}
     best = max(results, key=lambda name: (results[name].score, name))
     if results[best].score < MIN_DETECTION_SCORE:
@@ -104,3 +135,13 @@ def detect_format(lines: pl.DataFrame) -> DetectionResult:
     return DetectionResult(
         best, f"{results[best].reason} (score {results[best].score:.2f}{margin})", scores
     )
+
+
+def detect_format(lines: pl.DataFrame) -> DetectionResult:
+    """Detect the format of one file's lines (``line_no``, ``text``)."""
+    if "file" not in lines.columns:
+        lines = lines.select(pl.lit(0, dtype=pl.Int64).alias("file"), pl.all())
+    found = detect_formats(lines)
+    if not found:
+        return _best({name: Detection(0.0, "no text") for name in _FORMATS})
+    return next(iter(found.values()))

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.extract.assemble import FURNITURE, RECORD, REJECT, attach_labels, non_blank
+from pipelines.extract.assemble import (
+    FURNITURE,
+    RECORD,
+    REJECT,
+    attach_labels,
+    first_in_file,
+    non_blank,
+    shift_in_file,
+    with_file,
+)
 from pipelines.extract.patterns import META, collapse_spaces
-from pipelines.extract.registry import Detection, ParsedDump, register_format
+from pipelines.extract.registry import ParsedDump, register_format, scores_frame
 
 # One part of a name: capitalised words, initials, lower-case particles before
 # a capital ("le Roux", "al-Farsi", "van der Berg"); no digits or sentence
@@ -35,24 +44,39 @@ def _is_author_line() -> pl.Expr:
     return pl.col("content").str.contains(PAIRS_LINE) | pl.col("content").str.contains(PIPES_LINE)
 
 
-def detect_scholar_profile(lines: pl.DataFrame) -> Detection:
+def detect_scholar_profile(lines: pl.DataFrame) -> pl.DataFrame:
     nb = non_blank(lines)
-    if nb.is_empty():
-        return Detection(0.0, "no text")
-    owner = bool(nb["content"].head(1).str.contains(OWNER_LINE).any())
-    n_author_lines = int(nb.select(_is_author_line().sum()).item())
-    expected = max(1, (nb.height - 1) // 3)
-    share = min(1.0, n_author_lines / expected)
-    score = share * (0.8 + 0.2 * owner)
-    # Category/date record heads belong to profile pages, never to this format.
-    n_meta = int(nb["content"].str.contains(META).sum())
-    if n_meta >= max(1, n_author_lines // 2):
-        score *= 0.3
-    return Detection(
-        score,
-        f"{n_author_lines} 'Family, Given' author lines for {nb.height} lines"
-        + ("; owner name first" if owner else ""),
+    stats = (
+        nb.with_columns(
+            owner=(pl.col("idx") == 0) & pl.col("content").str.contains(OWNER_LINE),
+            n_author_lines=_is_author_line(),
+            n_meta=pl.col("content").str.contains(META),
+        )
+        .group_by("file")
+        .agg(
+            pl.len().alias("n_lines"),
+            pl.col("owner").any(),
+            pl.col("n_author_lines", "n_meta").sum(),
+        )
     )
+    stats = lines["file"].unique().to_frame().join(stats, on="file", how="left")
+
+    def score(row: dict) -> tuple[float, str]:
+        if not row["n_lines"]:
+            return 0.0, "no text"
+        n_author_lines, n_lines = row["n_author_lines"], row["n_lines"]
+        expected = max(1, (n_lines - 1) // 3)
+        share = min(1.0, n_author_lines / expected)
+        score = share * (0.8 + 0.2 * row["owner"])
+        # Category/date record heads belong to profile pages, never to this format.
+        if row["n_meta"] >= max(1, n_author_lines // 2):
+            score *= 0.3
+        return score, (
+            f"{n_author_lines} 'Family, Given' author lines for {n_lines} lines"
+            + ("; owner name first" if row["owner"] else "")
+        )
+
+    return scores_frame(stats, score)
 
 
 def _name_lists(records: pl.DataFrame) -> pl.DataFrame:
@@ -109,6 +133,7 @@ def _name_lists(records: pl.DataFrame) -> pl.DataFrame:
 )
 def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     """Parse a scholar profile page (format D)."""
+    lines = with_file(lines)
     nb = non_blank(lines).with_columns(
         is_owner=(pl.col("idx") == 0) & pl.col("content").str.contains(OWNER_LINE)
     )
@@ -118,12 +143,12 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     nb = nb.with_columns(
         # An author line needs a title before it (a paragraph there is the
         # previous record's abstract: this record's title was lost).
-        is_anchor=pl.col("is_authors") & (plain & short).shift(1).fill_null(False),
+        is_anchor=pl.col("is_authors") & shift_in_file(plain & short, 1, False),
     )
     nb = nb.with_columns(
-        is_title=plain & pl.col("is_anchor").shift(-1).fill_null(False),
+        is_title=plain & shift_in_file(pl.col("is_anchor"), -1, False),
     ).with_columns(
-        is_abstract=plain & ~pl.col("is_title") & pl.col("is_anchor").shift(1).fill_null(False),
+        is_abstract=plain & ~pl.col("is_title") & shift_in_file(pl.col("is_anchor"), 1, False),
     )
     in_record = pl.col("is_title") | pl.col("is_anchor") | pl.col("is_abstract")
     nb = nb.with_columns(
@@ -146,16 +171,26 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     records = (
         nb.filter(pl.col("role") == RECORD)
         .group_by("rec")
-        .agg(title=pick("is_title"), author_line=pick("is_anchor"), abstract=pick("is_abstract"))
+        .agg(
+            file=pl.col("file").first(),
+            title=pick("is_title"),
+            author_line=pick("is_anchor"),
+            abstract=pick("is_abstract"),
+        )
     )
     records = _name_lists(records).with_columns(
         title=collapse_spaces(pl.col("title")),
         authors_truncated=pl.lit(False),
     )
-    owner = nb.filter(pl.col("is_owner"))["content"].first()
-    owner_name = None
-    if owner:
-        family, _, given = owner.partition(", ")
-        owner_name = f"{given.strip()} {family.strip()}"
-    labelled = nb.select("line_no", "role", "rec", "reason")
-    return ParsedDump(attach_labels(lines, labelled), records, {"owner_name": owner_name})
+    # "Family, Given" -> "Given Family"
+    owner = pl.col("content").str.extract_groups(r"^(?P<family>.*?), (?P<given>.*)$")
+    owner_name = pl.concat_str(
+        owner.struct.field("given").str.strip_chars(),
+        owner.struct.field("family").str.strip_chars(),
+        separator=" ",
+    )
+    profile = first_in_file(
+        nb.filter(pl.col("is_owner")), owner_name, lines["file"].unique().sort(), "owner_name"
+    )
+    labelled = nb.select("file", "line_no", "role", "rec", "reason")
+    return ParsedDump(attach_labels(lines, labelled), records, profile)

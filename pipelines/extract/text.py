@@ -98,22 +98,29 @@ def decode_dump(data: bytes) -> DecodedText:
     )
 
 
-def split_lines(text: str) -> pl.DataFrame:
-    """One row per line: ``line_no`` (1-based) and ``text`` without line ends.
+def split_texts(texts: list[str]) -> pl.DataFrame:
+    """One row per line of many texts: ``file`` (index into ``texts``), ``line_no`` (1-based)
+    and ``text`` without line ends.
 
     LF, CRLF and lone CR all end a line; a final line end does not start an
-    empty last line.
+    empty last line; an empty text has no lines.
     """
-    if not text:
-        return pl.DataFrame(schema={"line_no": pl.Int64, "text": pl.String})
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
-    if normalised.endswith("\n"):
-        normalised = normalised[:-1]
-    return (
-        pl.Series("text", [normalised])
-        .str.split("\n")
-        .explode()
-        .to_frame()
-        .with_row_index("line_no", offset=1)
-        .with_columns(pl.col("line_no").cast(pl.Int64))
+    normalised = (
+        pl.Series("text", texts, dtype=pl.String)
+        .str.replace_all("\r\n?", "\n")
+        .str.strip_suffix("\n")
     )
+    empty = pl.Series([not t for t in texts], dtype=pl.Boolean)
+    return (
+        pl.DataFrame({"file": pl.int_range(len(texts), eager=True), "text": normalised})
+        .filter(~empty)
+        .with_columns(pl.col("text").str.split("\n"))
+        .explode("text")
+        .with_columns(line_no=pl.int_range(1, pl.len() + 1).over("file"))
+        .select(pl.col("file").cast(pl.Int64), pl.col("line_no").cast(pl.Int64), "text")
+    )
+
+
+def split_lines(text: str) -> pl.DataFrame:
+    """One row per line of one text: ``line_no`` (1-based) and ``text``."""
+    return split_texts([text]).drop("file")
