@@ -6,7 +6,7 @@ Builds N synthetic papers (titles and ~150-word abstracts drawn from a
 vocabulary that includes topic keywords, one printed category in two) and
 their author lists (1 to 8 printed names, mostly from the paper's research
 group of 25 people among N/2, one in ten from anywhere), then times category resolution,
-keyword and category topics, and the networkx graph measures. It prints
+keyword and category topics, and the igraph graph measures. It prints
 figures; it asserts nothing.
 """
 
@@ -94,7 +94,7 @@ def main() -> None:
 
     start = time.perf_counter()
     network = author_network(authors, paper_authors)
-    timings["network (pairs + networkx)"] = time.perf_counter() - start
+    timings["network (pairs + igraph)"] = time.perf_counter() - start
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"papers             {n:>12,}")

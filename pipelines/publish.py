@@ -1,8 +1,9 @@
 """Publish the warehouse: the DuckDB file, and the versions readers see.
 
 The Parquet tables are copied into schema ``lake`` of a new database file, the
-views in ``sql/`` are applied layer by layer (staging, then marts), the SQL data
-tests in ``sql/tests`` must return no rows, and only then is the new file
+views in ``sql/`` are applied layer by layer (staging, then marts), the marts'
+rows are computed once into schema ``materialized``, the SQL data tests in
+``sql/tests`` must return no rows, and only then is the new file
 renamed into place. The file is self-contained: it opens from any working
 directory, read-only, and in DuckDB releases from 1.0 on.
 
@@ -72,6 +73,40 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[DataTe
     return failures
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def materialize_views(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Compute each analysis view once, into a table of schema ``materialized``.
+
+    The view keeps its name, columns and comments but reads the stored rows
+    (dbt's "table" materialization): a dashboard's query and the data tests
+    no longer recompute co-author pairs or yearly counts over the whole
+    warehouse. The view's SQL stays in ``sql/marts``; only its result is stored.
+    """
+    con.execute("create schema if not exists materialized")
+    for name in names:
+        view_comment = con.execute(
+            "select comment from duckdb_views() where view_name = ? and schema_name = 'main'",
+            [name],
+        ).fetchone()
+        if view_comment is None:
+            raise PaperlakeError(f"sql/marts/{name}.sql defines no view named {name}")
+        columns = con.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where table_name = ? and schema_name = 'main' order by column_index",
+            [name],
+        ).fetchall()
+        con.execute(f'create table materialized."{name}" as select * from main."{name}"')
+        con.execute(f'create or replace view main."{name}" as select * from materialized."{name}"')
+        if view_comment[0] is not None:
+            con.execute(f'comment on view main."{name}" is {_quote(view_comment[0])}')
+        for column, comment in columns:
+            if comment is not None:
+                con.execute(f'comment on column main."{name}"."{column}" is {_quote(comment)}')
+
+
 def publish(parquet_files: dict[str, Path], database_path: Path, sql_dir: Path) -> int:
     """Build the DuckDB file beside ``database_path`` and swap it in. Returns the view count."""
     database_path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +127,7 @@ def publish(parquet_files: dict[str, Path], database_path: Path, sql_dir: Path) 
         for path in sql_files:
             _apply(con, path)
             progress.advance("publish")
+        materialize_views(con, [p.stem for p in _sql_files(sql_dir, "marts")])
         failures = run_data_tests(con, sql_dir)
         progress.advance("publish")
         n_views = con.sql(
