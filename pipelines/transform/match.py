@@ -101,6 +101,11 @@ def prepare(records: pl.DataFrame) -> pl.DataFrame:
             letters=pl.col("title_key").str.replace_all(" ", "").str.head(24),
             numbers=pl.col("title_key").str.extract_all(_NUMBER_TOKEN).list.sort().list.join(" "),
             person_keys=pl.col("authors").list.eval(person_key(pl.element())),
+            # Plural "s" dropped, so "GPUs"/"GPU" and "towards"/"toward" are no
+            # difference when two titles' words are compared (score_pairs).
+            title_words=pl.col("title_key")
+            .str.split(" ")
+            .list.eval(pl.element().str.replace(r"^(.{3,})s$", "${1}")),
         )
     )
     # The two rarest content words of a title: a typo in a common word, or a
@@ -126,6 +131,7 @@ def prepare(records: pl.DataFrame) -> pl.DataFrame:
         "numbers",
         "person_keys",
         "published_date",
+        "title_words",
     )
 
 
@@ -167,17 +173,7 @@ def score_pairs(pairs: pl.DataFrame, prepared: pl.DataFrame, config: MatchConfig
     frame = pairs.join(prepared, left_on="a", right_on="rid").join(
         right, left_on="b", right_on="rid_b"
     )
-    # Plural "s" dropped, so "GPUs"/"GPU" and "towards"/"toward" are no difference.
-    words_a = (
-        pl.col("title_key")
-        .str.split(" ")
-        .list.eval(pl.element().str.replace(r"^(.{3,})s$", "${1}"))
-    )
-    words_b = (
-        pl.col("title_key_b")
-        .str.split(" ")
-        .list.eval(pl.element().str.replace(r"^(.{3,})s$", "${1}"))
-    )
+    words_a, words_b = pl.col("title_words"), pl.col("title_words_b")
     frame = frame.with_columns(
         only_a=words_a.list.set_difference(words_b).list.sort().list.join(" "),
         only_b=words_b.list.set_difference(words_a).list.sort().list.join(" "),
