@@ -74,6 +74,20 @@ def write_text(text: str, path: Path) -> None:
     _move_into_place(tmp, path)
 
 
+def in_order(frame: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """``frame`` sorted by ``order`` (stable, nulls last), and not copied when it already is.
+
+    The big tables (records, papers: every abstract) usually arrive in order;
+    a sort would still copy them whole.
+    """
+    if not order or frame.height < 2:
+        return frame
+    rows = frame.select(pl.arg_sort_by(order, nulls_last=True, maintain_order=True)).to_series()
+    if (rows.diff().drop_nulls() == 1).all():
+        return frame
+    return frame[rows]
+
+
 def write_tables(tables: dict[str, pl.DataFrame], warehouse_dir: Path) -> dict[str, Path]:
     """Write every table, rows in a fixed order so equal input gives equal bytes."""
     written = {}
@@ -81,7 +95,7 @@ def write_tables(tables: dict[str, pl.DataFrame], warehouse_dir: Path) -> dict[s
     for name, frame in tables.items():
         order = [c for c in TABLE_ORDER.get(name, []) if c in frame.columns]
         path = warehouse_dir / f"{name}.parquet"
-        write_table(frame.sort(order, nulls_last=True) if order else frame, path)
+        write_table(in_order(frame, order), path)
         written[name] = path
         progress.advance("load")
     return written

@@ -72,17 +72,19 @@ def resplit_glued_titles(records: pl.DataFrame) -> pl.DataFrame:
         new_truncated=truncated,
         new_orgs=orgs,
     )
-    return (
-        records.with_row_index("row")
-        .join(fixed, on="row", how="left")
-        .with_columns(
-            title=pl.coalesce("new_title", "title"),
-            authors=pl.coalesce("new_authors", "authors"),
-            authors_truncated=pl.coalesce("new_truncated", "authors_truncated"),
-            affiliations=pl.coalesce("new_orgs", "affiliations"),
-            title_split=pl.when(pl.col("new_title").is_not_null())
-            .then(pl.lit("known_name"))
-            .otherwise(pl.col("title_split")),
-        )
-        .drop("row", "new_title", "new_authors", "new_truncated", "new_orgs")
+    # The new values lined up with the records (a narrow frame): the wide
+    # columns (abstracts) are left as they are, neither copied nor reordered.
+    patch = (
+        records.select(row=pl.int_range(pl.len(), dtype=pl.UInt32))
+        .join(fixed, on="row", how="left", maintain_order="left")
+        .drop("row")
+    )
+    return records.with_columns(
+        title=pl.coalesce(patch["new_title"], pl.col("title")),
+        authors=pl.coalesce(patch["new_authors"], pl.col("authors")),
+        authors_truncated=pl.coalesce(patch["new_truncated"], pl.col("authors_truncated")),
+        affiliations=pl.coalesce(patch["new_orgs"], pl.col("affiliations")),
+        title_split=pl.when(patch["new_title"].is_not_null())
+        .then(pl.lit("known_name"))
+        .otherwise(pl.col("title_split")),
     )
