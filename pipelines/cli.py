@@ -32,6 +32,7 @@ from rich.progress import (
 from rich.table import Table
 
 from pipelines import __version__
+from pipelines.config import TASK_RUNNERS
 from pipelines.errors import PaperlakeError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STRICT = 0, 1, 2, 3
@@ -66,6 +67,8 @@ def _quiet_prefect(debug: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The temporary server can take 20+ s to start on a small machine.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # Dask's scheduler and workers log every connection at INFO; read before Dask's import.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if debug else "error")
     if not debug:
         logging.getLogger("prefect").setLevel(logging.CRITICAL)
 
@@ -101,6 +104,67 @@ STAGE_LABELS = {
     "load": "Writing Parquet tables",
     "publish": "Building the DuckDB file",
 }
+
+
+TASK_RUNNER_OPTION = typer.Option(
+    "--task-runner",
+    help="Where changed dumps are parsed: threads (of this process) or dask "
+    "(worker processes of a Dask cluster; see README, Scale-out).",
+)
+DASK_ADDRESS_OPTION = typer.Option(
+    "--dask-address",
+    help="With --task-runner dask: the scheduler of a running Dask cluster, "
+    "tcp://HOST:PORT. Without it, a local cluster is started for the run.",
+)
+DASK_WORKERS_OPTION = typer.Option(
+    "--dask-workers",
+    min=1,
+    help="With --task-runner dask and no --dask-address: worker processes of the "
+    "local cluster (default: one per core).",
+)
+
+
+def _task_runner_parameters(
+    task_runner: str, dask_address: str | None, dask_workers: int | None, debug: bool
+) -> dict[str, object]:
+    """Check the task runner options (exit 2 or 1 on a problem); return the flow parameters.
+
+    Call after ``_quiet_prefect``: checking a scheduler imports Prefect and Dask.
+    """
+    if task_runner not in TASK_RUNNERS:
+        _fail(
+            f"--task-runner {task_runner!r}: choose one of {', '.join(TASK_RUNNERS)}",
+            debug,
+            EXIT_USAGE,
+        )
+    if task_runner != "dask":
+        if dask_address or dask_workers:
+            _fail("--dask-address and --dask-workers need --task-runner dask", debug, EXIT_USAGE)
+        return {}
+    if dask_address and dask_workers:
+        _fail(
+            "--dask-workers sizes the local cluster; the cluster at --dask-address has "
+            "its own workers",
+            debug,
+            EXIT_USAGE,
+        )
+    if dask_address:
+        from pipelines import flows
+
+        try:
+            flows.check_dask_scheduler(dask_address)
+        except flows.DaskProblem as err:
+            _fail(str(err), debug, EXIT_USAGE if err.usage else EXIT_FAILED)
+        if not flows.api_url():
+            _fail(
+                "--dask-address: Dask workers report their task runs to the Prefect API, and "
+                "without PREFECT_API_URL that is a temporary server only this machine can "
+                "reach; start `prefect server start --host 0.0.0.0` and set PREFECT_API_URL "
+                "to an address the workers can reach (see README, Scale-out)",
+                debug,
+                EXIT_USAGE,
+            )
+    return {"task_runner": "dask", "dask_address": dask_address, "dask_workers": dask_workers}
 
 
 @contextmanager
@@ -158,6 +222,9 @@ def refresh(
         bool,
         typer.Option("--wait", help="Wait for a refresh already running instead of exiting."),
     ] = False,
+    task_runner: Annotated[str, TASK_RUNNER_OPTION] = "threads",
+    dask_address: Annotated[str | None, DASK_ADDRESS_OPTION] = None,
+    dask_workers: Annotated[int | None, DASK_WORKERS_OPTION] = None,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and Prefect logs.")
     ] = False,
@@ -167,6 +234,7 @@ def refresh(
     if not raw.is_dir():
         _fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
     _quiet_prefect(debug)
+    runner_parameters = _task_runner_parameters(task_runner, dask_address, dask_workers, debug)
     try:
         from pipelines.curation import read_aliases, read_overrides
         from pipelines.publish import lock_holder
@@ -200,6 +268,7 @@ def refresh(
                 as_of=as_of_date,
                 keep_versions=keep,
                 wait_for_lock=wait,
+                **runner_parameters,
             )
     except PaperlakeError as err:
         _fail(str(err), debug)
@@ -338,6 +407,9 @@ def serve(
         int,
         typer.Option("--keep", min=1, help="Published versions to keep for rollback."),
     ] = 3,
+    task_runner: Annotated[str, TASK_RUNNER_OPTION] = "threads",
+    dask_address: Annotated[str | None, DASK_ADDRESS_OPTION] = None,
+    dask_workers: Annotated[int | None, DASK_WORKERS_OPTION] = None,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and Prefect's debug logs.")
     ] = False,
@@ -348,6 +420,8 @@ def serve(
     # A runner is a long-lived service: its logs are its interface.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if debug else "INFO")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Not Dask's per-connection INFO lines, though.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if debug else "warning")
     from pipelines import flows
 
     problem = flows.cron_problem(cron)
@@ -360,8 +434,9 @@ def serve(
             debug,
             EXIT_USAGE,
         )
+    runner_parameters = _task_runner_parameters(task_runner, dask_address, dask_workers, debug)
     try:
-        flows.serve(cron, raw, warehouse, name, keep)
+        flows.serve(cron, raw, warehouse, name, keep, runner_parameters)
     except Exception as err:
         _fail(f"serve failed: {type(err).__name__}: {err}", debug)
 

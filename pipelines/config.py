@@ -45,6 +45,10 @@ class MatchConfig:
     max_block_size: int = 64
 
 
+# Where a refresh parses changed dumps: threads of the flow process, or Dask workers.
+TASK_RUNNERS = ("threads", "dask")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What one refresh run reads, writes and assumes."""
@@ -60,6 +64,12 @@ class Settings:
     keep_versions: int = 3
     # Wait for a refresh already running instead of exiting with a message.
     wait_for_lock: bool = False
+    # Where extraction runs: "threads" of the flow process, or "dask" workers.
+    task_runner: str = "threads"
+    # The scheduler of a running Dask cluster (tcp://host:port); None: a local cluster.
+    dask_address: str | None = None
+    # Worker processes of the local Dask cluster; None: one per core.
+    dask_workers: int | None = None
 
     @property
     def database_path(self) -> Path:

@@ -2,26 +2,37 @@
 
 Tasks are coarse wrappers around the plain stage functions in
 ``pipelines.refresh``; extraction fans out over batches of the dumps that are
-not cached. The whole run holds the warehouse lock. Each run publishes a
-Markdown report and a table of per-file results as Prefect artifacts.
+not cached, on threads of the flow process or on the worker processes of a Dask
+cluster (prefect-dask). Every other stage runs in the flow process. The whole
+run holds the warehouse lock. Each run publishes a Markdown report and a table
+of per-file results as Prefect artifacts.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import socket
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.futures import as_completed
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.types.entrypoint import EntrypointType
 
 import pipelines.extract as extract
 from pipelines import progress, publish, report
-from pipelines.config import Settings, default_sql_dir
+from pipelines.config import TASK_RUNNERS, Settings, default_sql_dir
+from pipelines.errors import PaperlakeError
+from pipelines.extract import ExtractedDump
 from pipelines.load import clean_extract_cache, prune_extract_cache
 from pipelines.refresh import (
     PlannedDump,
@@ -38,12 +49,16 @@ from pipelines.refresh import (
     stage_version,
     summarize,
 )
-from pipelines.sources import resolve_dumps
+from pipelines.sources import DumpFile, resolve_dumps
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 
 # Polars already uses every core inside a batch; a few batches keep both busy
 # and keep Prefect's per-task overhead small.
 N_EXTRACT_BATCHES = max(2, (os.cpu_count() or 2) * 2)
+# On Dask, batches per worker thread: a few, so that a slow worker does not
+# hold the run up, while the per-task cost (a task run reported to the Prefect
+# API, results sent back) stays small next to the parsing.
+DASK_BATCHES_PER_THREAD = 2
 REPORT_KEY = "paperlake-refresh-report"
 FILES_KEY = "paperlake-refresh-files"
 
@@ -57,9 +72,14 @@ def _file_system_failure(task, task_run, state) -> bool:
 _FS_RETRIES = {"retries": 2, "retry_delay_seconds": 2, "retry_condition_fn": _file_system_failure}
 
 
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(batch):
-    return extract_batch(batch)
+def extract_task(batch: list[DumpFile]) -> tuple[str, list[ExtractedDump]]:
+    # Which process parsed the batch: the run report says where extraction ran.
+    return _this_process(), extract_batch(batch)
 
 
 @task(name="collect", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -117,10 +137,12 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
     misses = [p.dump for p in plan if not p.cached]
     with timer("extract"):
         progress.start("extract", len(misses))
-        fresh = []
-        if misses:
-            futures = extract_task.map(batches(misses, N_EXTRACT_BATCHES))
-            fresh = [e for batch in futures.result() for e in batch]
+        done = []
+        if misses and settings.task_runner == "dask":
+            done = _extract_on_dask(misses, settings)
+        elif misses:
+            done = extract_task.map(batches(misses, N_EXTRACT_BATCHES)).result()
+        fresh = [e for _, batch in done for e in batch]
     where.stage = "collect"
     with timer("collect"):
         extracted, how = collect_task(plan, fresh, settings.cache_dir)
@@ -157,7 +179,58 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
     summary.published = not staged.unchanged
     summary.recovered = recovered
     summary.link = link_report
+    summary.extract_runner = _runner_label(settings)
+    summary.extract_batches = len(done)
+    summary.extract_processes = sorted({process for process, _ in done})
     return summary
+
+
+def _runner_label(settings: Settings) -> str:
+    if settings.task_runner != "dask":
+        return "threads"
+    return f"dask {settings.dask_address}" if settings.dask_address else "dask local cluster"
+
+
+def _dask_runner(settings: Settings):
+    """prefect-dask's runner: a local cluster of worker processes, or the scheduler given."""
+    # Imported here: the default (threads) refresh does not pay for importing Dask.
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    cores = os.cpu_count() or 2
+    n_workers = settings.dask_workers or cores
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": n_workers,
+            # One batch at a time per process; Polars spreads it over the
+            # process's share of the cores.
+            "threads_per_worker": 1,
+            "processes": True,
+            "env": {"POLARS_MAX_THREADS": str(max(1, cores // n_workers))},
+            "dashboard_address": None,
+            "silence_logs": logging.ERROR,
+        }
+    )
+
+
+def _extract_on_dask(
+    misses: list[DumpFile], settings: Settings
+) -> list[tuple[str, list[ExtractedDump]]]:
+    """Extract batches of dumps on Dask workers; the cluster lives for this stage only."""
+    # Workers report their task runs to the API this flow run reports to, also
+    # when that is the temporary server Prefect started in this process.
+    context = FlowRunContext.get()
+    api_url = PREFECT_API_URL.value() or str(context.client.api_url)
+    with temporary_settings({PREFECT_API_URL: api_url}), _dask_runner(settings) as runner:
+        threads = sum(runner.client.nthreads().values())
+        parts = batches(misses, max(1, threads) * DASK_BATCHES_PER_THREAD)
+        futures = runner.map(extract_task, {"batch": parts})
+        # Workers have no progress listener: advance the bar here, per batch.
+        sizes = {future.task_run_id: len(part) for future, part in zip(futures, parts, strict=True)}
+        for future in as_completed(futures):
+            progress.advance("extract", sizes[future.task_run_id])
+        return [future.result() for future in futures]
 
 
 @flow(
@@ -172,8 +245,15 @@ def refresh_flow(
     sql_dir: str | None = None,
     keep_versions: int = 3,
     wait_for_lock: bool = False,
+    task_runner: str = "threads",
+    dask_address: str | None = None,
+    dask_workers: int | None = None,
 ) -> RunSummary:
-    """Refresh the warehouse from the dumps in ``raw_dir``."""
+    """Refresh the warehouse from the dumps in ``raw_dir``.
+
+    ``task_runner`` "dask" extracts on the Dask cluster at ``dask_address``, or
+    on a local cluster of ``dask_workers`` processes (default: one per core).
+    """
     if isinstance(as_of, str):  # parameters sent through the API arrive as JSON
         as_of = date.fromisoformat(as_of)
     settings = Settings(
@@ -183,7 +263,14 @@ def refresh_flow(
         sql_dir=Path(sql_dir) if sql_dir else default_sql_dir(),
         keep_versions=int(keep_versions),
         wait_for_lock=bool(wait_for_lock),
+        task_runner=task_runner,
+        dask_address=dask_address or None,
+        dask_workers=int(dask_workers) if dask_workers else None,
     )
+    if settings.task_runner not in TASK_RUNNERS:
+        raise PaperlakeError(
+            f"task runner {task_runner!r}: choose one of {', '.join(TASK_RUNNERS)}"
+        )
     logger = get_run_logger()
     where = _Where()
     try:
@@ -213,11 +300,19 @@ def refresh_flow(
     return summary
 
 
-def serve(cron: str, raw_dir: Path, warehouse_dir: Path, name: str, keep_versions: int) -> None:
+def serve(
+    cron: str,
+    raw_dir: Path,
+    warehouse_dir: Path,
+    name: str,
+    keep_versions: int,
+    dask: dict[str, Any] | None = None,
+) -> None:
     """Register a deployment of the refresh flow with a cron schedule, and run its runs.
 
     Blocks: the runner polls the Prefect server (PREFECT_API_URL) for scheduled
-    or triggered runs and executes each in a subprocess.
+    or triggered runs and executes each in a subprocess. ``dask`` holds the
+    flow's task_runner, dask_address and dask_workers parameters, if any.
     """
     refresh_flow.serve(
         name=name,
@@ -227,11 +322,58 @@ def serve(cron: str, raw_dir: Path, warehouse_dir: Path, name: str, keep_version
             "raw_dir": str(raw_dir.resolve()),
             "warehouse_dir": str(warehouse_dir.resolve()),
             "keep_versions": keep_versions,
+            **(dask or {}),
         },
         description="Refresh the paperlake warehouse from the dumps in raw_dir.",
         # Runs import the installed package, not a file path next to the runner.
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+
+
+class DaskProblem(PaperlakeError):
+    """A Dask scheduler address that cannot take work; ``usage`` when it is malformed."""
+
+    def __init__(self, message: str, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def check_dask_scheduler(address: str, timeout: float = 10) -> int:
+    """Ask the scheduler at ``address`` who it is; return its number of workers.
+
+    Raises DaskProblem when the address is malformed, nothing answers there,
+    what answers is not a Dask scheduler, or it has no workers (a run would
+    wait for ever).
+    """
+    from distributed.comm import connect
+
+    async def identity() -> dict:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await asyncio.wait_for(comm.read(), timeout)
+        finally:
+            comm.abort()
+
+    try:
+        info = asyncio.run(identity())
+    except ValueError as err:  # no port, unknown scheme
+        raise DaskProblem(f"--dask-address {address!r}: {err}", usage=True) from err
+    except (OSError, TimeoutError) as err:
+        raise DaskProblem(f"cannot reach the Dask scheduler at {address}: {err}") from err
+    except Exception as err:  # something else answered, with bytes Dask cannot decode
+        raise DaskProblem(
+            f"{address} did not answer as a Dask scheduler ({type(err).__name__})"
+        ) from err
+    if not isinstance(info, dict) or info.get("type") != "Scheduler":
+        raise DaskProblem(f"{address} did not answer as a Dask scheduler")
+    n_workers = len(info.get("workers") or {})
+    if not n_workers:
+        raise DaskProblem(
+            f"the Dask scheduler at {address} has no workers: start some with "
+            f"`dask worker {address}`"
+        )
+    return n_workers
 
 
 def cron_problem(cron: str) -> str | None:

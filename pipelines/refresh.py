@@ -92,6 +92,9 @@ class RunSummary:
     published: bool = False  # False: nothing changed, the current version stays
     recovered: list[str] = field(default_factory=list)
     link: LinkReport = field(default_factory=LinkReport)
+    extract_runner: str = "threads"  # where changed dumps were parsed: threads, dask ...
+    extract_batches: int = 0
+    extract_processes: list[str] = field(default_factory=list)  # host:pid that parsed
 
     @property
     def n_quarantined_files(self) -> int:

@@ -17,6 +17,7 @@ from pipelines.refresh import RunSummary
 # Long lists are cut in the report; the tables hold every row.
 MAX_ROWS = 20
 MAX_TEXT = 60
+MAX_PROCESSES = 8
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,23 @@ def _linkage_section(summary: RunSummary) -> Section:
 
 def _timing_section(summary: RunSummary) -> Section:
     rows = [[stage, f"{seconds:.2f} s"] for stage, seconds in summary.stage_seconds.items()]
-    return Section("Time per stage", ["stage", "time"], rows, right={"time"})
+    return Section(
+        "Time per stage", ["stage", "time"], rows, right={"time"}, footer=_where_extracted(summary)
+    )
+
+
+def _where_extracted(summary: RunSummary) -> str | None:
+    """Where the changed dumps were parsed: task runner, batches, processes (host:pid)."""
+    if not summary.extract_batches:
+        return None
+    processes = summary.extract_processes
+    listed = ", ".join(processes[:MAX_PROCESSES]) + (
+        ", ..." if len(processes) > MAX_PROCESSES else ""
+    )
+    return (
+        f"extract: {summary.extract_batches} batches on {summary.extract_runner}, "
+        f"{len(processes)} process{'es' if len(processes) != 1 else ''} ({listed})"
+    )
 
 
 def sections(summary: RunSummary) -> list[Section]:
