@@ -1,6 +1,8 @@
 -- coauthor_edges_by_year: one row per (year, pair of authors) with a shared
 -- dated paper that year, author_id_a < author_id_b.
 -- Key: (year, author_id_a, author_id_b). Reads: paper_authors, papers, authors.
+-- fractional_weight is summed as exact decimals: a parallel sum of doubles
+-- differs in its last bit from run to run, and tables must be byte-identical.
 create or replace view coauthor_edges_by_year as
 with printed as (
     select paper_id, author_id, count(*) over (partition by paper_id) as n_printed
@@ -18,7 +20,7 @@ select
     s.author_id_b,
     nb.name as name_b,
     count(*)::bigint as n_papers,
-    sum(1.0::double / (s.n_printed - 1)) as fractional_weight
+    sum((1.0::double / (s.n_printed - 1))::decimal(38, 18))::double as fractional_weight
 from shared s
 join papers p using (paper_id)
 join authors na on na.author_id = s.author_id_a

@@ -1,6 +1,8 @@
 -- coauthor_pairs: one row per pair of authors printed together on at least
 -- one paper, each pair once with author_id_a < author_id_b.
 -- Key: (author_id_a, author_id_b). Reads: paper_authors, papers, authors.
+-- fractional_weight is summed as exact decimals: a parallel sum of doubles
+-- differs in its last bit from run to run, and tables must be byte-identical.
 create or replace view coauthor_pairs as
 with printed as (
     select paper_id, author_id, count(*) over (partition by paper_id) as n_printed
@@ -17,7 +19,7 @@ select
     s.author_id_b,
     nb.name as name_b,
     count(*)::bigint as n_papers,
-    sum(1.0::double / (s.n_printed - 1)) as fractional_weight,
+    sum((1.0::double / (s.n_printed - 1))::decimal(38, 18))::double as fractional_weight,
     min(p.year)::integer as first_year,
     max(p.year)::integer as last_year,
     (count(*) filter (where p.authors_truncated))::bigint as n_papers_truncated
