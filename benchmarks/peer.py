@@ -11,7 +11,10 @@ into paper clusters; each clustering is scored with ``truth.pairwise_score``.
   rapidfuzz scoring, evidence rules, connected components).
 - splink (DuckDB backend, Fellegi-Sunter): features from paperlake's own title
   and name keys (so the comparison is of linkage, not of text cleaning);
-  blocking on a title head, a title tail, and first author + year;
+  blocking on a title head (its first 16 letters), a title tail (its last 32
+  letters: endings such as "... for large language models" are common, and a
+  16-letter tail gave 18 times the pairs on 10 MB, no more true ones), and first
+  author + year;
   comparisons on title (exact, Jaro-Winkler 0.97 / 0.92 / 0.8), printed
   family names (intersection of 2, of 1), publication date (exact, 31 days,
   1 year) and category (exact). Trained unsupervised: the prior from exact
@@ -131,7 +134,7 @@ def splink_features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("unique_id").cast(pl.Int64),
         title_key=pl.when(key != "").then(key),
         title_head=pl.when(letters.str.len_chars() >= 6).then(letters.str.head(16)),
-        title_tail=pl.when(letters.str.len_chars() >= 6).then(letters.str.tail(16)),
+        title_tail=pl.when(letters.str.len_chars() >= 6).then(letters.str.tail(32)),
         family_names=pl.when(names.list.len() > 0).then(names.list.unique().list.sort()),
         first_family=pl.when(names.list.len() > 0).then(names.list.first()),
         published_date="published_date",
