@@ -16,7 +16,9 @@ Each measured step runs in its own Python process, so its peak RSS is its own
   flow on the flow's warehouse (its extraction cache reused), compared with
   the flow's own full refresh; without Prefect, the stages on N+1 files;
 - views: each DuckDB view of the published warehouse, read in full;
-- linkage: pairwise precision/recall of paper merges against the truth.
+- linkage: pairwise precision/recall of paper merges against the truth;
+- peer: the same records matched by paperlake and by splink, each timed and
+  scored against the truth (``benchmarks.peer``; ``--no-splink`` skips it).
 
 Sizes are decimal: 1 MB = 1,000,000 bytes. Nothing here asserts on time.
 """
@@ -247,6 +249,13 @@ def step_views(database: Path) -> dict:
     return {"views": views}
 
 
+def step_peer(corpus: Path, warehouse: Path) -> dict:
+    """paperlake's matcher and splink on the warehouse's records (see ``benchmarks.peer``)."""
+    from benchmarks.peer import compare, read_records
+
+    return compare(corpus, read_records(warehouse))
+
+
 STEPS = {
     "floor": lambda a: step_floor(a.raw),
     "stages": lambda a: step_stages(a.raw, a.warehouse),
@@ -254,6 +263,7 @@ STEPS = {
     "empty-flow": lambda a: step_empty_flow(),
     "flow": lambda a: step_flow(a.raw, a.warehouse),
     "views": lambda a: step_views(a.warehouse / "paperlake.duckdb"),
+    "peer": lambda a: step_peer(a.corpus, a.warehouse),
 }
 
 
@@ -295,6 +305,8 @@ def _total_seconds(result: dict) -> float:
         return sum(s["seconds"] for s in result["stages"].values())
     if "formats" in result:
         return sum(f["seconds"] for f in result["formats"].values())
+    if "paperlake" in result:  # the peer step: both tools' linkage
+        return sum(result[tool]["seconds"] for tool in ("paperlake", "splink") if tool in result)
     return result.get("seconds", result["process_seconds"])
 
 
@@ -351,7 +363,13 @@ def _status_meminfo() -> int | None:
 
 
 def benchmark(
-    corpus: Path, work: Path, *, prefect: bool = True, extra_size: int = MB, repeat: int = 1
+    corpus: Path,
+    work: Path,
+    *,
+    prefect: bool = True,
+    splink: bool = True,
+    extra_size: int = MB,
+    repeat: int = 1,
 ) -> dict:
     """Run every step on ``corpus`` (made by benchmarks.generate); return the figures."""
     import polars as pl
@@ -401,6 +419,8 @@ def benchmark(
         "truth_records": truth.height,
     }
     del truth
+    if splink:
+        res["peer"] = run_best("peer", env, repeat, corpus=corpus, warehouse=warehouse)
 
     if prefect:
         res["prefect_startup"] = run_step("empty-flow", env)
@@ -527,6 +547,10 @@ def report(res: dict) -> str:
         out.append(f"views        slowest {slowest[0]} {slowest[1]['ms']:.0f} ms")
     for label, (name, ms) in _slowest_analysis_view(res["views"]).items():
         out.append(f"analysis     slowest view, {label}: {name} {ms:.0f} ms")
+    if "peer" in res:
+        from benchmarks.peer import report_lines
+
+        out += report_lines(res["peer"])
     return "\n".join(out)
 
 
@@ -543,6 +567,7 @@ def _slowest_analysis_view(views: dict) -> dict[str, tuple[str, float]]:
 
 def markdown_table(runs: list[dict]) -> str:
     """Saved runs side by side, as a Markdown table (for BENCHMARKS.md)."""
+    from benchmarks.peer import SPLINK_THRESHOLD
 
     def stage(r: dict, name: str) -> dict:
         return r["stages"]["stages"][name]
@@ -570,6 +595,18 @@ def markdown_table(runs: list[dict]) -> str:
     def inc(r: dict) -> str:
         seconds, base, what = _incremental(r)
         return f"{seconds:.1f} ({seconds / base:.2f} of {what})"
+
+    def peer(r: dict, tool: str) -> str:
+        runs = r.get("peer", {})  # absent from runs saved before the peer step
+        if tool == "best":
+            if "splink" not in runs:
+                return "-"
+            b = runs["splink"]["best_threshold"]
+            return f"{b['threshold']} / {b['precision']:.4f} / {b['recall']:.4f}"
+        if tool not in runs:
+            return "-"
+        t = runs[tool]
+        return f"{t['seconds']:.1f} / {t['precision']:.4f} / {t['recall']:.4f}"
 
     rows: list[tuple[str, object]] = [
         ("input MB / files", lambda r: f"{r['input_mb']:.0f} / {r['files']}"),
@@ -617,6 +654,9 @@ def markdown_table(runs: list[dict]) -> str:
             "linkage precision / recall",
             lambda r: f"{r['linkage']['precision']:.4f} / {r['linkage']['recall']:.4f}",
         ),
+        ("peer: paperlake matching s / P / R", lambda r: peer(r, "paperlake")),
+        (f"peer: splink linkage s / P / R (p >= {SPLINK_THRESHOLD})", lambda r: peer(r, "splink")),
+        ("peer: splink best threshold, P / R", lambda r: peer(r, "best")),
         (
             "slowest view (any) ms, full read",
             lambda r: "{} {:.0f}".format(
@@ -653,6 +693,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temp folder)")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--no-prefect", action="store_true", help="skip the two Prefect steps")
+    parser.add_argument(
+        "--no-splink", action="store_true", help="skip the peer comparison with splink"
+    )
     parser.add_argument("--report", type=Path, help="only print the figures of a saved --json")
     parser.add_argument(
         "--table", type=Path, nargs="+", help="print saved --json runs side by side (Markdown)"
@@ -680,7 +723,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--corpus must be a folder made by benchmarks.generate (with raw/)")
     work = args.work or Path(tempfile.mkdtemp(prefix="paperlake-bench-"))
     try:
-        res = benchmark(args.corpus, work, prefect=not args.no_prefect, repeat=args.repeat)
+        res = benchmark(
+            args.corpus,
+            work,
+            prefect=not args.no_prefect,
+            splink=not args.no_splink,
+            repeat=args.repeat,
+        )
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

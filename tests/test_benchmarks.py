@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
+from benchmarks import peer
 from benchmarks.generate import (
     FORMATS,
     GenConfig,
@@ -289,6 +290,56 @@ def test_same_name_coauthors_are_off_by_default(corpus: Path) -> None:
         assert len(set(folded)) == len(folded), authors
 
 
+def test_peer_comparison_links_the_same_records_with_both_tools(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """splink and paperlake cluster exactly the refresh's records, each scored by the truth."""
+    raw = corpus / "raw"
+    dumps, _ = resolve_dumps(raw, None)
+    tables, _ = link_tables(combine(extract_batch(dumps)), raw)
+    warehouse = tmp_path / "warehouse"
+    load_and_publish(tables, warehouse, default_sql_dir())
+    records = peer.read_records(warehouse)
+    assert records.height == tables["records"].height > 300
+
+    res = peer.compare(corpus, records)
+    truth = truth_records(corpus)
+    refresh = pairwise_score(truth, tables["paper_sources"], tables["records"])
+    mine = res["paperlake"]
+    # The benchmark's paperlake clusters are the refresh's papers, scored the same way.
+    assert (mine["precision"], mine["recall"]) == (refresh.precision, refresh.recall)
+    assert (mine["predicted_pairs"], mine["correct_pairs"], mine["true_pairs"]) == (
+        refresh.predicted_pairs,
+        refresh.correct_pairs,
+        refresh.true_pairs,
+    )
+    assert mine["papers"] == tables["papers"].height
+
+    theirs = res["splink"]
+    assert theirs["clustered_records"] == records.height
+    assert theirs["records_scored"] == mine["records_scored"] == refresh.records
+    assert theirs["true_pairs"] == refresh.true_pairs  # same records, same truth
+    scores = [mine, theirs, *theirs["by_threshold"].values()]
+    for s in scores:
+        assert 0 <= s["precision"] <= 1 and 0 <= s["recall"] <= 1
+        assert s["correct_pairs"] <= min(s["predicted_pairs"], s["true_pairs"])
+    # A higher threshold never merges more pairs; splink does find the repeats.
+    by_threshold = sorted(theirs["by_threshold"].items(), key=lambda kv: float(kv[0]))
+    predicted = [s["predicted_pairs"] for _, s in by_threshold]
+    assert predicted == sorted(predicted, reverse=True)
+    assert by_threshold[0][1]["recall"] > 0.9
+    assert theirs["best_threshold"]["f1"] == max(s["f1"] for _, s in by_threshold)
+    assert theirs["seconds"] > 0 and mine["seconds"] > 0
+
+    # splink's clusters cover exactly the records it was given, once each.
+    run, _ = peer.run_splink(records)
+    keys = ["source_file", "record_index"]
+    assert run.clusters.select(keys).sort(keys).equals(records.select(keys).sort(keys))
+    assert run.clusters["paper_id"].null_count() == 0
+    text = "\n".join(peer.report_lines(res))
+    assert "splink" in text and "paperlake" in text
+
+
 def test_runner_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
     """The runner prints every figure (values are not checked: they are timings)."""
     corpus = tmp_path / "corpus"
@@ -329,6 +380,8 @@ def test_runner_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
         "linkage      precision",
         "views ms",
         "extract MB/s",
+        "peer         paperlake",
+        "peer         splink",
     ]:
         assert label in text, label
     res = json.loads(out.read_text(encoding="utf-8"))
@@ -341,3 +394,16 @@ def test_runner_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert res["flow"]["records"] == res["stages"]["records"]
     assert res["incremental"]["records"] > res["stages"]["records"]
     assert {"papers", "records", "sources"} <= set(res["views"])
+    # The peer step matched the stages' records and scored them as the linkage row does.
+    assert res["peer"]["records"] == res["stages"]["records"]
+    assert res["peer"]["paperlake"]["precision"] == res["linkage"]["precision"]
+    assert res["peer"]["paperlake"]["recall"] == res["linkage"]["recall"]
+    assert res["peer"]["splink"]["clustered_records"] == res["stages"]["records"]
+    table = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--table", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    assert "peer: splink linkage s / P / R" in table
