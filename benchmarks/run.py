@@ -532,7 +532,7 @@ def report(res: dict) -> str:
         for name, f in sorted(res["formats"].items())
         if f.get("mb_per_s") is not None
     )
-    out.append(f"extract MB/s {fmts} (one thread, per format)")
+    out.append(f"extract MB/s {fmts} (per format, each sample parsed as one batch)")
     link = res["linkage"]
     out.append(
         f"linkage      precision {link['precision']:.4f}  recall {link['recall']:.4f}  "
