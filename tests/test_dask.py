@@ -151,7 +151,7 @@ def dask_cluster(tmp_path_factory):
                 if check_dask_scheduler(address, timeout=2) == 2:
                     break
             except DaskProblem:
-                pass
+                pass  # not up yet: poll again until the deadline below
             assert time.monotonic() < deadline, "the Dask cluster did not start"
             time.sleep(0.5)
         yield address, [p.pid for p in procs[1:]]
