@@ -74,3 +74,14 @@ def test_year_less_dates_take_the_capture_year(extracted) -> None:
     assert yearless.height > 0
     assert (yearless["published_date"].dt.year() == CAPTURE.year).all()
     assert (records["published_date"].drop_nulls() <= CAPTURE).all()
+
+
+def test_extract_text_parses_a_decoded_text_like_the_dump() -> None:
+    from pipelines.extract import extract_text
+
+    for path in sorted(RAW.glob("*.txt")):
+        parsed = extract_text(path.read_text("utf-8"), path.name, CAPTURE)
+        whole = extract_dump(path.read_bytes(), path.name, CAPTURE, "manifest")
+        assert parsed.format == whole.source["format"][0]
+        assert parsed.records.equals(whole.records)
+        assert parsed.n_lines == whole.source["n_lines"][0]

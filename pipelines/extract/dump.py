@@ -50,8 +50,8 @@ class DumpBytes:
 
 
 @dataclass
-class _Parsed:
-    """One file's share of a batch's parse."""
+class ParsedText:
+    """What parsing one decoded text gave (one file's share of a batch's parse)."""
 
     format: str | None
     reason: str
@@ -89,9 +89,9 @@ def _whole_file_reject(
     )
 
 
-def _rejected_whole(source_file: str, n_lines: int, reason: str, raw: str | None) -> _Parsed:
+def _rejected_whole(source_file: str, n_lines: int, reason: str, raw: str | None) -> ParsedText:
     rejects = _whole_file_reject(source_file, n_lines, reason, raw)
-    return _Parsed(None, reason, n_lines, _NO_RECORDS, rejects, 0, _NO_PROFILE)
+    return ParsedText(None, reason, n_lines, _NO_RECORDS, rejects, 0, _NO_PROFILE)
 
 
 def _split_by_file(frame: pl.DataFrame, schema: pl.Schema) -> dict[int, pl.DataFrame]:
@@ -128,14 +128,14 @@ def parse_texts(
     capture_dates: list[date],
     *,
     format_name: str | None = None,
-) -> list[_Parsed]:
+) -> list[ParsedText]:
     """Parse decoded texts in one batch: detect formats, run each parser once.
 
     ``format_name`` skips detection. An empty or unrecognised text is rejected whole.
     """
     lines = split_texts(texts)
     n_lines = dict(lines.group_by("file").agg(pl.len()).iter_rows())
-    out: dict[int, _Parsed] = {}
+    out: dict[int, ParsedText] = {}
     blank = {i for i, text in enumerate(texts) if not text.strip()}
     for i in blank:
         out[i] = _rejected_whole(source_files[i], n_lines.get(i, 0), "empty file", texts[i] or None)
@@ -187,7 +187,7 @@ def parse_texts(
                     why = f"parser failed: {type(err).__name__}: {err}"
                     out[i] = _rejected_whole(source_files[i], n_lines[i], why, texts[i])
         for i, (records, rejects, furniture, profile) in results.items():
-            out[i] = _Parsed(fmt, chosen[i][1], n_lines[i], records, rejects, furniture, profile)
+            out[i] = ParsedText(fmt, chosen[i][1], n_lines[i], records, rejects, furniture, profile)
     return [out[i] for i in range(len(texts))]
 
 
@@ -197,18 +197,14 @@ def extract_text(
     capture_date: date,
     *,
     format_name: str | None = None,
-) -> tuple[str | None, str, pl.DataFrame, pl.DataFrame, int, pl.DataFrame, int]:
-    """Parse one decoded text. Returns (format, reason, records, rejects, furniture, profile,
-    n_lines).
-
-    ``format_name`` skips detection. An unrecognised text is rejected whole.
-    """
-    p = parse_texts([text], [source_file], [capture_date], format_name=format_name)[0]
-    return p.format, p.reason, p.records, p.rejects, p.furniture, p.profile, p.n_lines
+) -> ParsedText:
+    """Parse one decoded text. ``format_name`` skips detection; an unrecognised text is
+    rejected whole."""
+    return parse_texts([text], [source_file], [capture_date], format_name=format_name)[0]
 
 
 def _source_row(
-    dump: DumpBytes, decoded: DecodedText, parsed: _Parsed, notes: list[str]
+    dump: DumpBytes, decoded: DecodedText, parsed: ParsedText, notes: list[str]
 ) -> ExtractedDump:
     rejects = parsed.rejects
     n_rejected = int((rejects["line_end"] - rejects["line_start"] + 1).fill_null(0).sum())
@@ -277,4 +273,12 @@ def extract_dump(
     return extract_dumps([DumpBytes(data, source_file, capture_date, capture_date_origin)])[0]
 
 
-__all__ = ["REJECT", "DumpBytes", "ExtractedDump", "extract_dump", "extract_dumps", "extract_text"]
+__all__ = [
+    "REJECT",
+    "DumpBytes",
+    "ExtractedDump",
+    "ParsedText",
+    "extract_dump",
+    "extract_dumps",
+    "extract_text",
+]
