@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipelines.errors import PaperlakeError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -70,6 +72,8 @@ class Settings:
     dask_address: str | None = None
     # Worker processes of the local Dask cluster; None: one per core.
     dask_workers: int | None = None
+    # Read symbolic links that leave the raw folder or name folders (see pipelines.sources).
+    follow_links: bool = False
 
     @property
     def database_path(self) -> Path:
@@ -79,3 +83,25 @@ class Settings:
     def cache_dir(self) -> Path:
         """Per-dump extractions, keyed by content, capture date and parser version."""
         return self.warehouse_dir / "cache" / "extract"
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or under it (both resolved)."""
+    return path == folder or path.is_relative_to(folder)
+
+
+def check_layout(raw_dir: Path, warehouse_dir: Path) -> None:
+    """Refuse a warehouse inside the raw folder, or a raw folder inside the warehouse.
+
+    Either way one run's output would be read back as the next run's input.
+    """
+    raw, warehouse = raw_dir.resolve(), warehouse_dir.resolve()
+    if inside(warehouse, raw):
+        raise PaperlakeError(
+            f"warehouse {warehouse_dir} is inside the raw folder {raw_dir}: its files would be "
+            "read back as dumps; put the warehouse elsewhere"
+        )
+    if inside(raw, warehouse):
+        raise PaperlakeError(
+            f"raw folder {raw_dir} is inside the warehouse {warehouse_dir}; keep them apart"
+        )

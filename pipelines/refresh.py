@@ -23,8 +23,9 @@ from pipelines.curation import read_aliases, read_overrides
 from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
+from pipelines.files import hash_regular, read_regular
 from pipelines.load import read_extract_cache, write_extract_cache, write_tables
-from pipelines.sources import DumpFile
+from pipelines.sources import DumpFile, SkippedEntry, unread_extraction
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 from pipelines.transform.glued import resplit_glued_titles
 from pipelines.transform.link import build_papers
@@ -95,6 +96,10 @@ class RunSummary:
     extract_runner: str = "threads"  # where changed dumps were parsed: threads, dask ...
     extract_batches: int = 0
     extract_processes: list[str] = field(default_factory=list)  # host:pid that parsed
+    # Override and alias entries naming what no record has (they fail --strict).
+    config_warnings: list[str] = field(default_factory=list)
+    # Which Prefect API the run reported to, and what its start-up cost.
+    prefect_server: str | None = None
 
     @property
     def n_quarantined_files(self) -> int:
@@ -152,9 +157,7 @@ def plan_extraction(
     plan = []
     for dump in dumps:
         try:
-            with open(dump.path, "rb") as handle:
-                sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
-            size = dump.path.stat().st_size
+            sha256, size = hash_regular(dump.path)
         except OSError:
             # extract_batch reads it again and quarantines it with the reason.
             plan.append(PlannedDump(dump, None, 0, None, False))
@@ -170,32 +173,28 @@ def plan_extraction(
 EXTRACT_CHUNK_BYTES = 16_000_000
 
 
-def _read_dump(dump: DumpFile) -> tuple[DumpBytes, str | None]:
-    try:
-        data, note = dump.path.read_bytes(), None
-    except OSError as err:
-        data, note = b"", f"{dump.source_file}: could not be read: {err.strerror or err}"
-    return DumpBytes(data, dump.source_file, dump.capture_date, dump.capture_date_origin), note
-
-
 def extract_batch(dumps: list[DumpFile]) -> list[ExtractedDump]:
     """Extract a batch of dumps; a file that cannot be read is quarantined, not raised."""
     out: list[ExtractedDump] = []
-    chunk: list[tuple[DumpBytes, str | None]] = []
+    chunk: list[DumpBytes] = []
 
     def flush() -> None:
-        extracted = extract_dumps([item for item, _ in chunk])
-        for e, (_, note) in zip(extracted, chunk, strict=True):
-            if note:
-                e.notes.append(note)
+        for e in extract_dumps(chunk):
             out.append(e)
             progress.advance("extract")
         chunk.clear()
 
     size = 0
     for dump in dumps:
-        chunk.append(_read_dump(dump))
-        size += len(chunk[-1][0].data)
+        try:
+            data = read_regular(dump.path)
+        except OSError as err:  # gone, unreadable or swapped for a FIFO since it was found
+            reason = f"cannot be read: {err.strerror or err}"
+            out.append(unread_extraction(SkippedEntry(dump.source_file, reason), dump))
+            progress.advance("extract")
+            continue
+        chunk.append(DumpBytes(data, dump.source_file, dump.capture_date, dump.capture_date_origin))
+        size += len(data)
         if size >= EXTRACT_CHUNK_BYTES:
             flush()
             size = 0

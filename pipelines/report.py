@@ -14,6 +14,9 @@ import polars as pl
 
 from pipelines.refresh import RunSummary
 
+# How an entry's extraction went when it was not read at all (see pipelines.flows).
+NOT_READ = "not read"
+
 # Long lists are cut in the report; the tables hold every row.
 MAX_ROWS = 20
 MAX_TEXT = 60
@@ -52,8 +55,8 @@ def file_rows(summary: RunSummary) -> list[dict[str, Any]]:
                 "file": row["source_file"],
                 "format": row["format"] or "(quarantined)",
                 "extraction": summary.extraction.get(row["source_file"], "parsed"),
-                "captured": str(row["capture_date"]),
-                "date from": row["capture_date_origin"],
+                "captured": str(row["capture_date"] or ""),
+                "date from": row["capture_date_origin"] or "",
                 "lines": row["n_lines"],
                 "records": row["n_records"],
                 "rejected": row["n_rejected_lines"],
@@ -74,6 +77,22 @@ def _files_section(summary: RunSummary) -> Section:
         right={"lines", "records", "rejected", "furniture"},
         footer=f"{summary.n_parsed} parsed, {summary.n_reused} reused from the cache",
     )
+
+
+def _not_read_section(summary: RunSummary) -> Section | None:
+    """Entries of the raw folder that were not read (FIFOs, links, unreadable files)."""
+    rows = [
+        [row["source_file"], row["format_reason"] or ""]
+        for row in summary.sources.sort("source_file").iter_rows(named=True)
+        if summary.extraction.get(row["source_file"]) == NOT_READ
+    ]
+    if not rows:
+        return None
+    return Section("Not read", ["entry", "why"], rows[:MAX_ROWS], footer=_more(len(rows)))
+
+
+def _more(n: int) -> str | None:
+    return f"and {n - MAX_ROWS} more in the sources table" if n > MAX_ROWS else None
 
 
 def _format_section(summary: RunSummary) -> Section:
@@ -178,9 +197,8 @@ def _linkage_section(summary: RunSummary) -> Section:
 
 def _timing_section(summary: RunSummary) -> Section:
     rows = [[stage, f"{seconds:.2f} s"] for stage, seconds in summary.stage_seconds.items()]
-    return Section(
-        "Time per stage", ["stage", "time"], rows, right={"time"}, footer=_where_extracted(summary)
-    )
+    footer = "\n".join(line for line in (_where_extracted(summary), summary.prefect_server) if line)
+    return Section("Time per stage", ["stage", "time"], rows, right={"time"}, footer=footer or None)
 
 
 def _where_extracted(summary: RunSummary) -> str | None:
@@ -200,6 +218,9 @@ def _where_extracted(summary: RunSummary) -> str | None:
 def sections(summary: RunSummary) -> list[Section]:
     """The report, in order: files, formats, quarantine, merges, totals, timings."""
     out = [_files_section(summary), _format_section(summary)]
+    not_read = _not_read_section(summary)
+    if not_read is not None:
+        out.append(not_read)
     out += _quarantine_sections(summary)
     merge = _merge_section(summary)
     if merge is not None:
@@ -209,8 +230,10 @@ def sections(summary: RunSummary) -> list[Section]:
 
 
 def notes(summary: RunSummary) -> list[str]:
-    """Warnings about input (dates, encodings, whole files quarantined) and recovery."""
-    return [*summary.warnings, *summary.link.notes, *summary.recovered]
+    """Warnings about configuration entries that matched nothing (they fail --strict),
+    input (dates, encodings, whole files quarantined) and recovery."""
+    config = [f"warning: {w}" for w in summary.config_warnings]
+    return [*config, *summary.warnings, *summary.link.notes, *summary.recovered]
 
 
 def outcome_line(summary: RunSummary) -> str:
