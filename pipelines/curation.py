@@ -20,17 +20,24 @@ name into different people::
     name = "Wei Wang"
     label = "Wei Wang (Tsinghua)"       # display name and identity
     records = ["004_3fe40d5a5f467540.txt#2"]
+
+Both files are validated whole before a run starts (``load_overrides``,
+``load_aliases``): wrong types, unknown keys, and a pair that one entry merges
+while another keeps it apart are errors naming the file and the entries.
+Entries naming a record, title or name that no dump has are warnings
+(``unmatched_references``): the run goes on, and ``--strict`` fails on them.
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 import polars as pl
+from pydantic import Field, StringConstraints, model_validator
 
-from pipelines.errors import PaperlakeError
+from pipelines.configfiles import ConfigError, ConfigModel, load_model
+from pipelines.transform.clean import name_key, title_key
 from pipelines.transform.link import ALIASES_SAME, ALIASES_SPLIT
 
 OVERRIDES = "overrides.toml"
@@ -39,79 +46,192 @@ OVERRIDE_SCHEMA = pl.Schema(
     {"kind": pl.String, "group": pl.Int64, "record_id": pl.String, "title": pl.String}
 )
 
-
-def _load(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise PaperlakeError(f"{path}: not valid TOML: {err}") from None
+Text = Annotated[str, StringConstraints(min_length=1)]
 
 
-def _strings(path: Path, where: str, value: object) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PaperlakeError(f"{path}: {where} must be a list of strings")
-    return value
+class OverrideEntry(ConfigModel):
+    """A [[merge]] or [[apart]] entry: records by id, and records by title."""
+
+    records: list[Text] = Field(default_factory=list)
+    titles: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> OverrideEntry:
+        if not self.records and not self.titles:
+            raise ValueError("names no records or titles")
+        return self
+
+
+class Overrides(ConfigModel):
+    """raw/overrides.toml."""
+
+    merge: list[OverrideEntry] = Field(default_factory=list)
+    apart: list[OverrideEntry] = Field(default_factory=list)
+
+
+class SameEntry(ConfigModel):
+    """A [[same]] entry: printed names of one person, the display name first."""
+
+    names: Annotated[list[Text], Field(min_length=2)]
+
+
+class SplitEntry(ConfigModel):
+    """A [[split]] entry: on these records, ``name`` is a different person, ``label``."""
+
+    name: Text
+    label: Text
+    records: Annotated[list[Text], Field(min_length=1)]
+
+
+class Aliases(ConfigModel):
+    """raw/aliases.toml."""
+
+    same: list[SameEntry] = Field(default_factory=list)
+    split: list[SplitEntry] = Field(default_factory=list)
+
+
+def _title_keys(titles: list[str]) -> list[str]:
+    return (
+        pl.Series(titles, dtype=pl.String)
+        .to_frame("t")
+        .select(title_key(pl.col("t")))["t"]
+        .to_list()
+    )
+
+
+def _members(entry: OverrideEntry) -> list[tuple[str, str, str]]:
+    """(comparable key, kind, as written) of each member of an entry."""
+    out = [(f"record {r}", "record", r) for r in entry.records]
+    keys = _title_keys(entry.titles) if entry.titles else []
+    out += [(f"title {k}", "title", t) for k, t in zip(keys, entry.titles, strict=True)]
+    return out
+
+
+def _conflicts(overrides: Overrides) -> list[str]:
+    """Pairs that merge entries join (together, through shared members) and an apart entry
+    separates: each names the entries on both sides."""
+    parent = list(range(len(overrides.merge)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, entry in enumerate(overrides.merge):
+        for key, _, _ in _members(entry):
+            if key in owner:
+                parent[root(i)] = root(owner[key])
+            owner.setdefault(key, i)
+    problems = []
+    for j, entry in enumerate(overrides.apart):
+        members = _members(entry)
+        for n, (key_a, kind_a, a) in enumerate(members):
+            for key_b, kind_b, b in members[n + 1 :]:
+                if key_a in owner and key_b in owner and root(owner[key_a]) == root(owner[key_b]):
+                    group = root(owner[key_a])
+                    merges = [
+                        f"merge[{i + 1}]" for i in range(len(overrides.merge)) if root(i) == group
+                    ]
+                    problems.append(
+                        f"{' and '.join(merges)} and apart[{j + 1}] both name {kind_a} {a!r} "
+                        f"and {kind_b} {b!r}: keep one of the entries"
+                    )
+    return problems
+
+
+def load_overrides(raw_dir: Path) -> Overrides:
+    """raw/overrides.toml, validated whole; empty when there is none."""
+    path = raw_dir / OVERRIDES
+    overrides = load_model(Overrides, path) or Overrides()
+    problems = _conflicts(overrides)
+    if problems:
+        raise ConfigError(path, problems)
+    return overrides
+
+
+def load_aliases(raw_dir: Path) -> Aliases:
+    """raw/aliases.toml, validated whole; empty when there is none."""
+    return load_model(Aliases, raw_dir / ALIASES, labels={"split": "name"}) or Aliases()
 
 
 def read_overrides(raw_dir: Path) -> pl.DataFrame:
     """Forced merges and separations as rows (kind, group, record_id | title)."""
-    path = raw_dir / OVERRIDES
-    data = _load(path)
-    unknown = set(data) - {"merge", "apart"}
-    if unknown:
-        raise PaperlakeError(
-            f"{path}: unknown section(s) {sorted(unknown)}; use [[merge]] or [[apart]]"
-        )
+    overrides = load_overrides(raw_dir)
     rows: list[dict[str, object]] = []
     group = 0
-    for kind in ("merge", "apart"):
-        for i, entry in enumerate(data.get(kind, [])):
-            where = f"[[{kind}]] entry {i + 1}"
-            if not isinstance(entry, dict) or not set(entry) <= {"records", "titles"}:
-                raise PaperlakeError(f"{path}: {where} takes only 'records' and 'titles'")
-            members = [("record_id", r) for r in _strings(path, where, entry.get("records", []))]
-            members += [("title", t) for t in _strings(path, where, entry.get("titles", []))]
-            if len(members) < 1:
-                raise PaperlakeError(f"{path}: {where} names no records or titles")
+    for kind, entries in (("merge", overrides.merge), ("apart", overrides.apart)):
+        for entry in entries:
             group += 1
-            rows += [{"kind": kind, "group": group, col: value} for col, value in members]
-    return (
-        pl.DataFrame(rows, schema=OVERRIDE_SCHEMA) if rows else pl.DataFrame(schema=OVERRIDE_SCHEMA)
-    )
+            rows += [{"kind": kind, "group": group, "record_id": r} for r in entry.records]
+            rows += [{"kind": kind, "group": group, "title": t} for t in entry.titles]
+    return pl.DataFrame(rows, schema=OVERRIDE_SCHEMA)
 
 
 def read_aliases(raw_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(same, split) alias tables; empty when there is no aliases file."""
+    aliases = load_aliases(raw_dir)
+    same_rows = [{"canonical": e.names[0], "name": n} for e in aliases.same for n in e.names]
+    split_rows = [
+        {"name": e.name, "label": e.label, "record_id": r} for e in aliases.split for r in e.records
+    ]
+    return (
+        pl.DataFrame(same_rows, schema=ALIASES_SAME),
+        pl.DataFrame(split_rows, schema=ALIASES_SPLIT),
+    )
+
+
+def unmatched_references(raw_dir: Path, records: pl.DataFrame) -> list[str]:
+    """Warnings for override and alias entries naming what no record has.
+
+    ``records`` is the records table of the run (record_id, title, authors).
+    An entry that matches nothing changes nothing: usually a typo, or a dump
+    that was removed.
+    """
+    overrides, aliases = load_overrides(raw_dir), load_aliases(raw_dir)
+    if not (overrides.merge or overrides.apart or aliases.same or aliases.split):
+        return []
+    record_ids = set(records["record_id"].to_list())
+    out: list[str] = []
+    path = raw_dir / OVERRIDES
+    if overrides.merge or overrides.apart:
+        titles = set(records.select(title_key(pl.col("title")))["title"].drop_nulls().to_list())
+        for kind, entries in (("merge", overrides.merge), ("apart", overrides.apart)):
+            for i, entry in enumerate(entries):
+                for n, rid in enumerate(entry.records):
+                    if rid not in record_ids:
+                        out.append(f"{path}: {kind}[{i + 1}].records[{n + 1}]: no dump has {rid!r}")
+                for n, (key, title) in enumerate(
+                    zip(_title_keys(entry.titles), entry.titles, strict=True)
+                ):
+                    if key not in titles:
+                        where = f"{path}: {kind}[{i + 1}].titles[{n + 1}]"
+                        out.append(f"{where}: no record is titled {title!r}")
     path = raw_dir / ALIASES
-    data = _load(path)
-    unknown = set(data) - {"same", "split"}
-    if unknown:
-        raise PaperlakeError(
-            f"{path}: unknown section(s) {sorted(unknown)}; use [[same]] or [[split]]"
+    if aliases.same or aliases.split:
+        printed = (
+            records.select("record_id", "authors")
+            .explode("authors")
+            .drop_nulls("authors")
+            .with_columns(key=name_key(pl.col("authors")))
         )
-    same_rows, split_rows = [], []
-    for i, entry in enumerate(data.get("same", [])):
-        names = _strings(path, f"[[same]] entry {i + 1} 'names'", entry.get("names"))
-        if len(names) < 2:
-            raise PaperlakeError(f"{path}: [[same]] entry {i + 1} needs two or more names")
-        same_rows += [{"canonical": names[0], "name": n} for n in names]
-    for i, entry in enumerate(data.get("split", [])):
-        where = f"[[split]] entry {i + 1}"
-        name, label = entry.get("name"), entry.get("label")
-        if not isinstance(name, str) or not isinstance(label, str):
-            raise PaperlakeError(f"{path}: {where} needs 'name' and 'label' strings")
-        for record_id in _strings(path, f"{where} 'records'", entry.get("records")):
-            split_rows.append({"name": name, "label": label, "record_id": record_id})
-    same = (
-        pl.DataFrame(same_rows, schema=ALIASES_SAME)
-        if same_rows
-        else pl.DataFrame(schema=ALIASES_SAME)
-    )
-    split = (
-        pl.DataFrame(split_rows, schema=ALIASES_SPLIT)
-        if split_rows
-        else pl.DataFrame(schema=ALIASES_SPLIT)
-    )
-    return same, split
+        keys = set(printed["key"].to_list())
+        on_record = set(printed.select("record_id", "key").iter_rows())
+        for i, entry in enumerate(aliases.same):
+            for n, name in enumerate(entry.names):
+                if _name_key(name) not in keys:
+                    out.append(f"{path}: same[{i + 1}].names[{n + 1}]: no record prints {name!r}")
+        for i, entry in enumerate(aliases.split):
+            key = _name_key(entry.name)
+            for n, rid in enumerate(entry.records):
+                where = f"{path}: split[{i + 1}] {entry.name!r}.records[{n + 1}]"
+                if rid not in record_ids:
+                    out.append(f"{where}: no dump has {rid!r}")
+                elif (rid, key) not in on_record:
+                    out.append(f"{where}: {rid!r} does not print {entry.name!r}")
+    return out
+
+
+def _name_key(name: str) -> str:
+    return pl.select(name_key(pl.lit(name, dtype=pl.String))).item()

@@ -12,14 +12,20 @@ at fault; the frames returned are what ``pipelines.transform.topics`` takes.
 
 from __future__ import annotations
 
-import tomllib
+import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import polars as pl
+from pydantic import Field, StringConstraints, model_validator
 
 from pipelines.config import PACKAGE_DIR
+from pipelines.configfiles import ConfigError, ConfigModel, load_model
 from pipelines.errors import PaperlakeError
+from pipelines.files import read_regular
+from pipelines.transform.topics import topic_table
 
 DATA_DIR = PACKAGE_DIR / "data"
 CATEGORIES_FILE = "arxiv_categories.csv"
@@ -68,9 +74,12 @@ class Taxonomies:
 def read_categories(path: Path) -> pl.DataFrame:
     """Read and check an arXiv category file (CSV, ``#`` comment lines allowed)."""
     try:
-        frame = pl.read_csv(path, comment_prefix="#", infer_schema=False)
-    except (OSError, pl.exceptions.PolarsError) as err:
-        raise PaperlakeError(f"{path}: cannot read the category table: {err}") from None
+        frame = pl.read_csv(io.BytesIO(read_regular(path)), comment_prefix="#", infer_schema=False)
+    except OSError as err:
+        raise PaperlakeError(f"{path}: cannot be read: {err.strerror or err}") from None
+    except pl.exceptions.PolarsError as err:
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise PaperlakeError(f"{path}: not a CSV category table: {message}") from None
     missing = [c for c in TAXONOMY.names() if c not in frame.columns]
     if missing:
         raise PaperlakeError(f"{path}: missing columns {', '.join(missing)}")
@@ -87,68 +96,118 @@ def read_categories(path: Path) -> pl.DataFrame:
     return frame.sort("code")
 
 
-def _check_pattern(path: Path, topic: str, pattern: str) -> None:
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Pattern = Annotated[str, StringConstraints(min_length=1)]
+
+
+class Topic(ConfigModel):
+    """A [[topic]] entry of topics.toml."""
+
+    name: Name
+    description: str | None = None
+    patterns: list[Pattern] = Field(default_factory=list)
+    categories: list[Name] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> Topic:
+        if not self.patterns and not self.categories:
+            raise ValueError("has neither patterns nor categories")
+        return self
+
+
+class TopicFile(ConfigModel):
+    """topics.toml: the [[topic]] entries, in display order."""
+
+    topic: Annotated[list[Topic], Field(min_length=1)]
+
+
+def _rules(topics: list[Topic]) -> pl.DataFrame:
+    rows = [
+        {
+            "topic": t.name,
+            "topic_position": position,
+            "description": (t.description or "").strip() or None,
+            "patterns": list(t.patterns),
+            "categories": list(t.categories),
+        }
+        for position, t in enumerate(topics, start=1)
+    ]
+    return pl.DataFrame(rows, schema=TOPIC_RULES)
+
+
+def _regex_problem(regex: str) -> str | None:
+    """Why the regex engine that matches topics refuses ``regex``, or None."""
     try:
-        pl.Series([""]).str.contains(pattern)
+        # The call paper_topics makes, on an empty column: compiles, matches nothing.
+        pl.Series([""], dtype=pl.String).str.extract(regex, 0)
     except pl.exceptions.PolarsError as err:
-        message = str(err).splitlines()[0]
-        raise PaperlakeError(
-            f"{path}: topic {topic!r}: pattern {pattern!r} is not a valid regex: {message}"
-        ) from None
+        # Rust's message: "regex parse error: <regex> <caret> error: <why>", then Polars'
+        # expression; the line starting "error:" is the one that says why.
+        lines = [line.strip() for line in str(err).splitlines()]
+        why = [line.removeprefix("error:").strip() for line in lines if line.startswith("error:")]
+        return why[0] if why else next((line for line in lines if line), type(err).__name__)
+    return None
+
+
+def _pattern_problems(topics: list[Topic]) -> list[str]:
+    """Each topic's regex compiled as the topic matcher runs it (``topic_table``'s).
+
+    A pattern can be valid alone and break the combined regex (``(?x)`` makes
+    the closing parenthesis a comment), so this compiles what will run; when
+    that fails, each pattern is tried the same way to name the one at fault.
+    """
+    problems = []
+    regexes = topic_table(_rules(topics))["pattern"].to_list()
+    for i, (topic, regex) in enumerate(zip(topics, regexes, strict=True)):
+        if regex is None or _regex_problem(regex) is None:
+            continue
+        where = f"topic[{i + 1}] {topic.name!r}"
+        found = False
+        for n, pattern in enumerate(topic.patterns):
+            alone = topic.model_copy(update={"patterns": [pattern], "categories": []})
+            problem = _regex_problem(topic_table(_rules([alone]))["pattern"][0])
+            if problem:
+                found = True
+                problems.append(
+                    f"{where}: pattern {n + 1} {pattern!r} is not a regex the topic matcher "
+                    f"runs (Rust syntax): {problem}"
+                )
+        if not found:
+            problems.append(f"{where}: its patterns together: {_regex_problem(regex)}")
+    return problems
 
 
 def read_topics(path: Path, known_categories: set[str] | None = None) -> pl.DataFrame:
-    """Read and check a topic file: names unique, patterns valid, categories known."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise PaperlakeError(f"{path}: cannot read the topic file: {err}") from None
-    entries = data.get("topic", [])
-    if not isinstance(entries, list) or not entries:
-        raise PaperlakeError(f"{path}: no [[topic]] entries")
-    rows = []
-    for position, entry in enumerate(entries, start=1):
-        name = str(entry.get("name", "")).strip()
-        if not name:
-            raise PaperlakeError(f"{path}: topic number {position} has no name")
-        patterns = entry.get("patterns", [])
-        categories = entry.get("categories", [])
-        if not all(isinstance(p, str) and p for p in patterns):
-            raise PaperlakeError(f"{path}: topic {name!r}: patterns must be non-empty strings")
-        if not all(isinstance(c, str) and c for c in categories):
-            raise PaperlakeError(f"{path}: topic {name!r}: categories must be category ids")
-        if not patterns and not categories:
-            raise PaperlakeError(f"{path}: topic {name!r} has neither patterns nor categories")
-        for pattern in patterns:
-            _check_pattern(path, name, pattern)
-        if known_categories is not None:
-            unknown = sorted(set(categories) - known_categories)
+    """Read and check a topic file whole: types, names unique, patterns compiled by the
+    engine that runs them, categories known."""
+    topics = load_model(TopicFile, path, labels={"topic": "name"})
+    if topics is None:
+        raise ConfigError(path, ["no such file"])
+    problems = _pattern_problems(topics.topic)
+    if known_categories is not None:
+        for i, topic in enumerate(topics.topic):
+            unknown = sorted(set(topic.categories) - known_categories)
             if unknown:
-                raise PaperlakeError(
-                    f"{path}: topic {name!r} names categories not in the category table: "
+                problems.append(
+                    f"topic[{i + 1}] {topic.name!r}: categories not in the category table: "
                     + ", ".join(unknown)
                 )
-        rows.append(
-            {
-                "topic": name,
-                "topic_position": position,
-                "description": str(entry.get("description", "")).strip() or None,
-                "patterns": list(patterns),
-                "categories": list(categories),
-            }
-        )
-    frame = pl.DataFrame(rows, schema=TOPIC_RULES)
-    dupes = frame.filter(pl.col("topic").is_duplicated())["topic"].unique().sort()
-    if dupes.len():
-        raise PaperlakeError(f"{path}: topics listed twice: {', '.join(dupes.to_list())}")
-    return frame
+    names = [t.name for t in topics.topic]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        problems.append(f"topics listed twice: {', '.join(dupes)}")
+    if problems:
+        raise ConfigError(path, problems)
+    return _rules(topics.topic)
 
 
 def taxonomy_paths(raw_dir: Path | None) -> tuple[Path, Path]:
     """The category and topic files a run uses: the raw folder's copy, else the shipped one."""
 
     def pick(name: str) -> Path:
-        if raw_dir is not None and (raw_dir / name).is_file():
+        # Whatever stands under that name is used, so a FIFO or a folder there is an error,
+        # not a silent fall-back to the shipped file.
+        if raw_dir is not None and os.path.lexists(raw_dir / name):
             return raw_dir / name
         return DATA_DIR / name
 

@@ -250,7 +250,9 @@ def test_speculative_decoding_papers_are_found(tables) -> None:
 def test_bad_topic_files_are_refused_with_the_file_named(tmp_path: Path) -> None:
     path = tmp_path / TOPICS_FILE
     path.write_text('[[topic]]\nname = "x"\npatterns = ["(unclosed"]\n', encoding="utf-8")
-    with pytest.raises(PaperlakeError, match=r"topics\.toml: topic 'x': pattern '\(unclosed'"):
+    with pytest.raises(
+        PaperlakeError, match=r"topics\.toml: topic\[1\] 'x': pattern 1 '\(unclosed'"
+    ):
         read_topics(path)
     path.write_text('[[topic]]\nname = "x"\ncategories = ["cs.NOPE"]\n', encoding="utf-8")
     with pytest.raises(PaperlakeError, match=r"cs\.NOPE"):
