@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.futures import as_completed
+from prefect.logging import get_logger
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -30,7 +34,9 @@ from prefect.types.entrypoint import EntrypointType
 
 import pipelines.extract as extract
 from pipelines import progress, publish, report
-from pipelines.config import TASK_RUNNERS, Settings, default_sql_dir
+from pipelines.config import TASK_RUNNERS, Settings, check_layout, default_sql_dir
+from pipelines.configfiles import check_raw_config
+from pipelines.curation import unmatched_references
 from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
 from pipelines.load import clean_extract_cache, prune_extract_cache
@@ -49,7 +55,13 @@ from pipelines.refresh import (
     stage_version,
     summarize,
 )
-from pipelines.sources import DumpFile, resolve_dumps
+from pipelines.report import NOT_READ
+from pipelines.sources import (
+    DumpFile,
+    SkippedEntry,
+    resolve_raw,
+    unread_extraction,
+)
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 
 # Polars already uses every core inside a batch; a few batches keep both busy
@@ -129,7 +141,10 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
             for name in clean_extract_cache(settings.cache_dir)
         ]
         progress.checkpoint("discover")
-        dumps, warnings = resolve_dumps(settings.raw_dir, settings.as_of)
+        # Served runs come here without the CLI's checks: the same ones, before any work.
+        check_raw_config(settings.raw_dir)
+        inputs = resolve_raw(settings.raw_dir, settings.as_of, settings.follow_links)
+        dumps, warnings = inputs.dumps, inputs.warnings
         taxonomies = load_taxonomies(settings.raw_dir)
         warnings += taxonomies.notes()
         plan = plan_extraction(dumps, settings.cache_dir, extract.PARSER_VERSION)
@@ -146,9 +161,11 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
     where.stage = "collect"
     with timer("collect"):
         extracted, how = collect_task(plan, fresh, settings.cache_dir)
+        extracted, how = _with_unread(extracted, how, inputs.skipped)
     where.stage = "link"
     with timer("link"):
         tables, link_report = link_task(extracted, settings.raw_dir, taxonomies)
+        config_warnings = unmatched_references(settings.raw_dir, tables["records"])
         progress.checkpoint("link")
     where.stage = "stage"
     previous = publish.current_version(warehouse)
@@ -182,7 +199,17 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
     summary.extract_runner = _runner_label(settings)
     summary.extract_batches = len(done)
     summary.extract_processes = sorted({process for process, _ in done})
+    summary.config_warnings = config_warnings
     return summary
+
+
+def _with_unread(
+    extracted: list[ExtractedDump], how: dict[str, str], skipped: list[SkippedEntry]
+) -> tuple[list[ExtractedDump], dict[str, str]]:
+    """Add a sources row (and a note) for each raw entry that was not read."""
+    unread = [unread_extraction(entry) for entry in skipped]
+    both = sorted(extracted + unread, key=lambda e: e.source["source_file"][0])
+    return both, {**how, **{entry.source_file: NOT_READ for entry in skipped}}
 
 
 def _runner_label(settings: Settings) -> str:
@@ -248,11 +275,13 @@ def refresh_flow(
     task_runner: str = "threads",
     dask_address: str | None = None,
     dask_workers: int | None = None,
+    follow_links: bool = False,
 ) -> RunSummary:
     """Refresh the warehouse from the dumps in ``raw_dir``.
 
     ``task_runner`` "dask" extracts on the Dask cluster at ``dask_address``, or
     on a local cluster of ``dask_workers`` processes (default: one per core).
+    ``follow_links`` reads symbolic links that leave ``raw_dir`` or name folders.
     """
     if isinstance(as_of, str):  # parameters sent through the API arrive as JSON
         as_of = date.fromisoformat(as_of)
@@ -266,6 +295,7 @@ def refresh_flow(
         task_runner=task_runner,
         dask_address=dask_address or None,
         dask_workers=int(dask_workers) if dask_workers else None,
+        follow_links=bool(follow_links),
     )
     if settings.task_runner not in TASK_RUNNERS:
         raise PaperlakeError(
@@ -274,6 +304,8 @@ def refresh_flow(
     logger = get_run_logger()
     where = _Where()
     try:
+        # Before the lock, which would create the warehouse folder.
+        check_layout(settings.raw_dir, settings.warehouse_dir)
         with publish.warehouse_lock(
             settings.warehouse_dir,
             wait=settings.wait_for_lock,
@@ -307,27 +339,69 @@ def serve(
     name: str,
     keep_versions: int,
     dask: dict[str, Any] | None = None,
+    follow_links: bool = False,
 ) -> None:
     """Register a deployment of the refresh flow with a cron schedule, and run its runs.
 
     Blocks: the runner polls the Prefect server (PREFECT_API_URL) for scheduled
-    or triggered runs and executes each in a subprocess. ``dask`` holds the
-    flow's task_runner, dask_address and dask_workers parameters, if any.
+    or triggered runs and executes each in a subprocess, until SIGINT (Ctrl-C)
+    or SIGTERM; then it stops polling and pauses the schedule, since nothing
+    serves it any more. ``dask`` holds the flow's task_runner, dask_address and
+    dask_workers parameters, if any.
     """
-    refresh_flow.serve(
-        name=name,
-        cron=cron,
-        parameters={
-            # Absolute, so that runs do not depend on the runner's working directory.
-            "raw_dir": str(raw_dir.resolve()),
-            "warehouse_dir": str(warehouse_dir.resolve()),
-            "keep_versions": keep_versions,
-            **(dask or {}),
-        },
-        description="Refresh the paperlake warehouse from the dumps in raw_dir.",
-        # Runs import the installed package, not a file path next to the runner.
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )
+    from prefect.runner import Runner
+
+    class _Runner(Runner):
+        # Prefect's own handler calls the sync stop() inside the running loop, which
+        # only makes a coroutine nobody awaits; ours asks serve_until_stopped to stop.
+        request_stop: Callable[[], None] = staticmethod(lambda: None)
+
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            self.request_stop()
+
+    runner = _Runner(name=name, pause_on_shutdown=True)
+    parameters = {
+        # Absolute, so that runs do not depend on the runner's working directory.
+        "raw_dir": str(raw_dir.resolve()),
+        "warehouse_dir": str(warehouse_dir.resolve()),
+        "keep_versions": keep_versions,
+        **({"follow_links": True} if follow_links else {}),
+        **(dask or {}),
+    }
+
+    async def serve_until_stopped() -> None:
+        await runner.aadd_flow(
+            refresh_flow,
+            name=name,
+            cron=cron,
+            parameters=parameters,
+            description="Refresh the paperlake warehouse from the dumps in raw_dir.",
+            # Runs import the installed package, not a file path next to the runner.
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        runner.request_stop = lambda: loop.call_soon_threadsafe(stop.set)
+        # Installed whatever the inherited disposition: a shell starts background
+        # jobs with SIGINT ignored, and Ctrl-C must still stop the service.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, runner.request_stop)
+        running = asyncio.create_task(runner.start())
+        while not runner.started and not running.done():  # astop() needs a started runner
+            await asyncio.sleep(0.05)
+        get_logger("paperlake").info(
+            "serving deployment paperlake-refresh/%s (cron %r); Ctrl-C stops it", name, cron
+        )
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            get_logger("paperlake").info("stopping: pausing the schedule of %s", name)
+            await runner.astop()
+        # start() leaves its `async with runner`: that pauses the schedules.
+        await running
+        stopped.cancel()
+
+    asyncio.run(serve_until_stopped())
 
 
 class DaskProblem(PaperlakeError):
@@ -388,6 +462,16 @@ def cron_problem(cron: str) -> str | None:
             return "; ".join(e["msg"].removeprefix("Value error, ") for e in errors())
         return str(err)
     return None
+
+
+@contextmanager
+def using_api(url: str | None) -> Iterator[None]:
+    """Report to the Prefect API at ``url`` while the block runs (None: as configured)."""
+    if url is None:
+        yield
+        return
+    with temporary_settings({PREFECT_API_URL: url}):
+        yield
 
 
 def api_url() -> str | None:

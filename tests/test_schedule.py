@@ -69,9 +69,12 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def prefect_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A real `prefect server start` on 127.0.0.1 and a free port; yields (API URL, home)."""
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """A real `prefect server start` on 127.0.0.1 and a free port; yields (API URL, home).
+
+    One per module: its tests register deployments of different names."""
+    tmp_path = tmp_path_factory.mktemp("prefect-server")
     home, log = tmp_path / "prefect-home", tmp_path / "server.log"
     port = _free_port()
     with open(log, "w") as out:
@@ -162,3 +165,55 @@ def test_a_scheduled_deployment_runs_to_completion(prefect_server, tmp_path: Pat
     assert set(by_type) == {"markdown", "table"}
     assert "Published version 1" in by_type["markdown"]["data"]
     assert "## Input files" in by_type["markdown"]["data"]
+
+
+def _ignore_sigint() -> None:
+    """What a shell does to a job it starts in the background (`paperlake serve &`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stops_on_sigint_and_pauses_its_schedule(
+    prefect_server, tmp_path: Path, stop_with: signal.Signals
+) -> None:
+    url, home = prefect_server
+    raw, warehouse, log = tmp_path / "raw", tmp_path / "wh", tmp_path / "serve.log"
+    shutil.copytree(RAW, raw)
+    name, where = f"stops-on-{stop_with.name.lower()}", ["--warehouse", str(warehouse)]
+    env = _env(home, PREFECT_API_URL=url, PREFECT_RUNNER_POLL_FREQUENCY="1")
+    with open(log, "w") as out:
+        serve = subprocess.Popen(
+            [*PAPERLAKE, "serve", "--cron", CRON, "--raw", str(raw), *where, "--name", name],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_ignore_sigint,
+        )
+    api = httpx.Client(base_url=url, timeout=30)
+    try:
+        deployment = _until(
+            "deployment registered",
+            lambda: (
+                (r := api.get(f"/deployments/name/paperlake-refresh/{name}")).is_success
+                and r.json()
+            ),
+            log,
+            serve,
+        )
+        assert deployment["paused"] is False
+        _until("serving", lambda: "Ctrl-C stops it" in log.read_text(), log, serve)
+        # Ctrl-C in a terminal: the signal goes to the whole process group.
+        os.killpg(serve.pid, stop_with)
+        try:
+            code = serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve ignored {stop_with.name}:\n{log.read_text()[-3000:]}")
+        text = log.read_text()
+        assert code == 0, text[-3000:]
+        assert "never awaited" not in text and "Traceback" not in text, text[-3000:]
+        # Nothing serves the schedule any more: it is paused, as the README says.
+        assert api.get(f"/deployments/{deployment['id']}").json()["paused"] is True
+    finally:
+        _stop(serve)
+        api.close()

@@ -6,10 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines import __version__
-from pipelines.cli.common import EXIT_USAGE, app, console, emit, fail
+from pipelines.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    app,
+    console,
+    emit,
+    fail,
+    require_database,
+)
 from pipelines.errors import PaperlakeError
 
 
@@ -17,27 +26,36 @@ from pipelines.errors import PaperlakeError
 def detect(
     files: Annotated[list[Path], typer.Argument(help="Dump files to inspect.")],
 ) -> None:
-    """Say which format each file is detected as, and why."""
+    """Say which format each file is detected as, and why (exit 1 if one cannot be read)."""
     from pipelines.extract import detect_format
     from pipelines.extract.text import decode_dump, split_lines
+    from pipelines.files import read_regular
+    from pipelines.sources import printable
 
     table = Table()
     for col in ("file", "format", "encoding", "why"):
         table.add_column(col)
+    unreadable = []
     for path in files:
+        shown = escape(printable(str(path)))
         try:
-            decoded = decode_dump(path.read_bytes())
+            # Never opens a FIFO or device: it would block, or do something.
+            decoded = decode_dump(read_regular(path))
         except OSError as err:
-            table.add_row(str(path), "[red]unreadable[/]", "", str(err.strerror or err))
+            why = str(err.strerror or err)
+            table.add_row(shown, "[red]unreadable[/]", "", escape(why))
+            unreadable.append(f"{printable(str(path))}: {why}")
             continue
         if decoded.is_binary:
-            table.add_row(str(path), "[red]binary[/]", decoded.encoding, decoded.note or "")
+            table.add_row(shown, "[red]binary[/]", decoded.encoding, escape(decoded.note or ""))
             continue
         result = detect_format(split_lines(decoded.text))
         table.add_row(
-            str(path), result.format or "[red]unknown[/]", decoded.encoding, result.reason
+            shown, result.format or "[red]unknown[/]", decoded.encoding, escape(result.reason)
         )
     console.print(table)
+    if unreadable:
+        fail("\n".join(unreadable), False, EXIT_FAILED)
 
 
 @app.command("formats")
@@ -68,9 +86,7 @@ def dictionary(
     from pipelines.config import default_sql_dir
     from pipelines.dictionary import dictionary_of
 
-    database = warehouse / "paperlake.duckdb"
-    if not database.is_file():
-        fail(f"{database}: no such database; run `paperlake refresh` first", debug, EXIT_USAGE)
+    database = require_database(warehouse, debug)
     try:
         text = dictionary_of(database, default_sql_dir())
     except Exception as err:
@@ -109,8 +125,9 @@ def export_coauthors(
             debug,
             EXIT_USAGE,
         )
+    database = require_database(warehouse, debug)
     try:
-        nodes, edges = export.read_coauthor_network(warehouse / "paperlake.duckdb")
+        nodes, edges = export.read_coauthor_network(database)
     except PaperlakeError as err:
         fail(str(err), debug)
     if fmt == "graphml":

@@ -37,6 +37,7 @@ from pipelines.cli.common import (
 )
 from pipelines.config import TASK_RUNNERS
 from pipelines.errors import PaperlakeError
+from pipelines.server import TemporaryServer, configured_api_url
 
 
 def _quiet_prefect(debug: bool) -> None:
@@ -60,13 +61,15 @@ def _render_report(summary) -> None:
     from pipelines import report
 
     for section in report.sections(summary):
-        table = Table(title=section.title, title_justify="left", caption=section.footer)
-        table.caption_justify = "left"
+        table = Table(title=section.title, title_justify="left")
         for col in section.columns:
             table.add_column(col, justify="right" if col in section.right else "left")
         for row in section.rows:
             table.add_row(*(escape(v) for v in row))
         console.print(table)
+        # Below the table, not as its caption: a caption wraps at the table's width.
+        for line in (section.footer or "").splitlines():
+            console.print(escape(line), highlight=False)
     for note in report.notes(summary):
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     console.print(escape(report.outcome_line(summary)), style="bold", highlight=False)
@@ -95,6 +98,13 @@ DASK_WORKERS_OPTION = typer.Option(
     min=1,
     help="With --task-runner dask and no --dask-address: worker processes of the "
     "local cluster (default: one per core).",
+)
+
+
+FOLLOW_LINKS_OPTION = typer.Option(
+    "--follow-links",
+    help="Read symbolic links in --raw that point outside it or to folders "
+    "(default: listed as not read; see README, Security model).",
 )
 
 
@@ -199,65 +209,102 @@ def refresh(
     task_runner: Annotated[str, TASK_RUNNER_OPTION] = "threads",
     dask_address: Annotated[str | None, DASK_ADDRESS_OPTION] = None,
     dask_workers: Annotated[int | None, DASK_WORKERS_OPTION] = None,
+    follow_links: Annotated[bool, FOLLOW_LINKS_OPTION] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and Prefect logs.")
     ] = False,
 ) -> None:
     """Extract every dump in --raw, link, and publish the warehouse."""
+    began = time.perf_counter()
     as_of_date = parse_date(as_of)
-    if not raw.is_dir():
-        fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
+    _check_folders(raw, warehouse, debug)
     _quiet_prefect(debug)
     runner_parameters = _task_runner_parameters(task_runner, dask_address, dask_workers, debug)
+    # Started now, it gets ready while the imports and checks below run.
+    server = None if configured_api_url() else TemporaryServer().start()
     try:
-        from pipelines.curation import read_aliases, read_overrides
-        from pipelines.publish import lock_holder
-        from pipelines.sources import read_manifest
-        from pipelines.taxonomy import load_taxonomies
-
-        # Bad configuration fails here, in one line, before Prefect starts.
-        read_manifest(raw)
-        read_overrides(raw)
-        read_aliases(raw)
-        # Say so before Prefect's start-up; the flow takes the lock for real.
-        holder = lock_holder(warehouse)
-        if holder and not wait:
-            raise PaperlakeError(
-                f"{warehouse / '.lock'}: another refresh or rollback is running ({holder}); "
-                "try again when it ends, or pass --wait"
-            )
-        if holder:
-            err_console.print(
-                f"waiting for the run holding {warehouse / '.lock'} ({holder})", soft_wrap=True
-            )
-        from pipelines.flows import refresh_flow
-
-        load_taxonomies(raw)
-
-        started = time.perf_counter()
-        with _progress_bars():
-            summary = refresh_flow(
-                raw_dir=str(raw),
-                warehouse_dir=str(warehouse),
-                as_of=as_of_date,
-                keep_versions=keep,
-                wait_for_lock=wait,
-                **runner_parameters,
-            )
+        summary = _run_refresh(
+            server,
+            raw_dir=str(raw),
+            warehouse_dir=str(warehouse),
+            as_of=as_of_date,
+            keep_versions=keep,
+            wait_for_lock=wait,
+            follow_links=follow_links,
+            **runner_parameters,
+        )
     except PaperlakeError as err:
         fail(str(err), debug)
     except OSError as err:
         fail(f"{err.filename or 'file system'}: {err.strerror or err}", debug)
     except Exception as err:
         fail(f"refresh failed: {type(err).__name__}: {err}", debug)
-    summary.stage_seconds["total (with Prefect start-up)"] = time.perf_counter() - started
+    finally:
+        if server is not None:
+            server.stop()
+    summary.stage_seconds["total (the whole command)"] = time.perf_counter() - began
     _render_report(summary)
-    if strict and summary.has_rejects:
+    if strict and (summary.has_rejects or summary.config_warnings):
         err_console.print(
             f"[bold red]strict:[/] {summary.n_rejected_lines} lines and "
-            f"{summary.n_quarantined_files} whole files were quarantined (see the rejects table)"
+            f"{summary.n_quarantined_files} whole files were quarantined (see the rejects "
+            f"table); {len(summary.config_warnings)} configuration entries matched nothing"
         )
         raise typer.Exit(EXIT_STRICT)
+
+
+def _check_folders(raw: Path, warehouse: Path, debug: bool) -> None:
+    """Usage errors about --raw and --warehouse, before anything starts."""
+    from pipelines.config import check_layout
+
+    if not raw.is_dir():
+        fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
+    try:
+        check_layout(raw, warehouse)
+    except PaperlakeError as err:
+        fail(str(err), debug, EXIT_USAGE)
+
+
+def _run_refresh(server: TemporaryServer | None, **parameters):
+    """Check the configuration and the lock, then run the flow against the server."""
+    from pipelines.configfiles import check_raw_config
+    from pipelines.publish import lock_holder
+
+    raw, warehouse = Path(parameters["raw_dir"]), Path(parameters["warehouse_dir"])
+    # Bad configuration fails here, every problem one line, before the flow starts.
+    check_raw_config(raw)
+    # Say so before Prefect's start-up; the flow takes the lock for real.
+    holder = lock_holder(warehouse)
+    if holder and not parameters["wait_for_lock"]:
+        raise PaperlakeError(
+            f"{warehouse / '.lock'}: another refresh or rollback is running ({holder}); "
+            "try again when it ends, or pass --wait"
+        )
+    if holder:
+        err_console.print(
+            f"waiting for the run holding {warehouse / '.lock'} ({holder})", soft_wrap=True
+        )
+    from pipelines import flows
+
+    configured = flows.api_url()  # Prefect's own reading: .env and prefect.toml too
+    if configured and server is not None:
+        server.stop()
+        server = None
+    with _progress_bars():
+        if server is not None:
+            waited = time.perf_counter()
+            server.wait_ready()
+            waited = time.perf_counter() - waited
+            about = (
+                f"Prefect: a temporary server on 127.0.0.1:{server.port}, ready "
+                f"{server.ready_after:.1f} s after its start ({waited:.1f} s of it waited for)"
+            )
+        else:
+            about = f"Prefect: the server at {configured} (no start-up)"
+        with flows.using_api(server.api_url if server else None):
+            summary = flows.refresh_flow(**parameters)
+    summary.prefect_server = about
+    return summary
 
 
 @app.command()
@@ -277,13 +324,22 @@ def serve(
     task_runner: Annotated[str, TASK_RUNNER_OPTION] = "threads",
     dask_address: Annotated[str | None, DASK_ADDRESS_OPTION] = None,
     dask_workers: Annotated[int | None, DASK_WORKERS_OPTION] = None,
+    follow_links: Annotated[bool, FOLLOW_LINKS_OPTION] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and Prefect's debug logs.")
     ] = False,
 ) -> None:
-    """Register a scheduled deployment on the Prefect server and run its refreshes."""
-    if not raw.is_dir():
-        fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
+    """Register a scheduled deployment on the Prefect server and run its refreshes.
+
+    Ctrl-C (SIGINT) or SIGTERM stops it and pauses the schedule.
+    """
+    _check_folders(raw, warehouse, debug)
+    try:
+        from pipelines.configfiles import check_raw_config
+
+        check_raw_config(raw)  # every run would fail on it: say so now
+    except PaperlakeError as err:
+        fail(str(err), debug)
     # A runner is a long-lived service: its logs are its interface.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if debug else "INFO")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -303,6 +359,6 @@ def serve(
         )
     runner_parameters = _task_runner_parameters(task_runner, dask_address, dask_workers, debug)
     try:
-        flows.serve(cron, raw, warehouse, name, keep, runner_parameters)
+        flows.serve(cron, raw, warehouse, name, keep, runner_parameters, follow_links)
     except Exception as err:
         fail(f"serve failed: {type(err).__name__}: {err}", debug)

@@ -9,7 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.cli.common import EXIT_USAGE, WAREHOUSE_OPTION, app, console, fail
+from pipelines.cli.common import (
+    EXIT_USAGE,
+    WAREHOUSE_OPTION,
+    app,
+    console,
+    fail,
+    nothing_published,
+)
 from pipelines.errors import PaperlakeError
 
 
@@ -30,7 +37,7 @@ def status(
                     "the next refresh makes it version 1."
                 )
                 return
-            fail(f"{warehouse}: no published warehouse (run paperlake refresh)", False)
+            fail(nothing_published(warehouse), False)
         info = publish.read_build_info(warehouse, current)
         kept = publish.version_ids(warehouse)
         infos = {v: publish.read_build_info(warehouse, v) for v in kept}
@@ -108,6 +115,11 @@ def rollback(
 
     if to is not None and not to.removeprefix("v").isdigit():
         fail(f"--to {to!r}: a version is a number, as paperlake status lists", False, EXIT_USAGE)
+    # Checked before the lock is taken: taking it would create the folder.
+    if not warehouse.is_dir() or publish.current_version(warehouse) is None:
+        if (warehouse / publish.DATABASE).is_file():  # published before versions existed
+            fail(f"{warehouse}: no kept version to roll back to", False)
+        fail(nothing_published(warehouse), False)
     try:
         was, now = publish.rollback(warehouse, to.removeprefix("v") if to else None)
     except PaperlakeError as err:
