@@ -17,6 +17,7 @@ import psutil
 import pytest
 from conftest import PAPERLAKE, RAW
 
+from benchmarks.startup import phases
 from pipelines.progress import PAUSE_AT, PAUSE_FILE
 
 PATIENCE = 240  # seconds: a temporary server can take long on a busy 2-core machine
@@ -113,6 +114,10 @@ def test_a_finished_refresh_leaves_no_process_behind(tmp_path: Path, started) ->
     assert "Published version 1" in out
     assert "Prefect: a temporary server on 127.0.0.1:" in " ".join(out.split())
     assert not _gone_within(children, 20)
+    # What benchmarks/startup.py reads from the report: the stages and the server's wait.
+    split = phases(out, wall=100.0, after=0.0)
+    assert split["stages"] > 0 and split["server ready after its start"] > 0
+    assert 0 <= split["server wait"] <= split["server ready after its start"]
 
 
 def test_a_configured_prefect_server_is_used_and_none_is_started(
@@ -124,3 +129,4 @@ def test_a_configured_prefect_server_is_used_and_none_is_started(
     out, err = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 0, out + err
     assert f"Prefect: the server at {prefect_harness} (no start-up)" in " ".join(out.split())
+    assert phases(out, wall=100.0, after=0.0)["server wait"] == 0

@@ -173,14 +173,21 @@ def shell_commands(block: Block) -> list[Command]:
         if pending.endswith("\\"):
             pending = pending[:-1].rstrip() + " "
             continue
-        if shlex.split(pending, comments=True):
+        try:
+            empty = not shlex.split(pending, comments=True)
+        except ValueError:  # unbalanced quotes: kept, so that its test says so
+            empty = False
+        if not empty:
             out.append(Command(block.line + first, pending, block))
         pending = ""
     return out
 
 
 def _same(a: str, b: str) -> bool:
-    return shlex.split(a, comments=True) == shlex.split(b, comments=True)
+    try:
+        return shlex.split(a, comments=True) == shlex.split(b, comments=True)
+    except ValueError:
+        return a == b
 
 
 def _lookup(table: dict, command: Command):
