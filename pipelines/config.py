@@ -78,4 +78,6 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         """Per-dump extractions, keyed by content, capture date and parser version."""
-        return self.warehouse_dir / "cache" / "extract"
+        from pipelines.store import cache_dir
+
+        return cache_dir(self.warehouse_dir)

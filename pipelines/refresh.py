@@ -17,14 +17,15 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import __version__, progress, publish
+from pipelines import __version__, progress, publish, store
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
-from pipelines.load import read_extract_cache, write_extract_cache, write_tables
+from pipelines.load import write_tables
 from pipelines.sources import DumpFile
+from pipelines.store import read_extract_cache, write_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 from pipelines.transform.glued import resplit_glued_titles
 from pipelines.transform.link import build_papers
@@ -368,27 +369,27 @@ def stage_version(
     When the build equals the published version (same fingerprint) it is
     dropped, and the current version stays: no new version, no new bytes.
     """
-    staging = publish.begin_version(warehouse_dir)
+    staging = store.begin_version(warehouse_dir)
     try:
         written = write_tables(tables, staging)
         progress.checkpoint("load")
         fingerprint = publish.fingerprint(written, sql_dir)
-        current = publish.current_version(warehouse_dir)
+        current = store.current_version(warehouse_dir)
         if current is not None:
             try:
-                current_info = publish.read_build_info(warehouse_dir, current)
+                current_info = store.read_build_info(warehouse_dir, current)
             except PaperlakeError:
                 current_info = {}  # a damaged record must not block the next version
             if current_info.get("fingerprint") == fingerprint:
-                publish.discard_version(staging)
+                store.discard_version(staging)
                 return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
         n_views = publish.finish_version(
             staging, written, sql_dir, {**info, "fingerprint": fingerprint}
         )
     except BaseException:
-        publish.discard_version(staging)
+        store.discard_version(staging)
         raise
-    version = staging.name.removeprefix(publish.BUILDING)
+    version = staging.name.removeprefix(store.BUILDING)
     return StagedVersion(staging, version, n_views, False)
 
 

@@ -211,8 +211,8 @@ def refresh(
     runner_parameters = _task_runner_parameters(task_runner, dask_address, dask_workers, debug)
     try:
         from pipelines.curation import read_aliases, read_overrides
-        from pipelines.publish import lock_holder
         from pipelines.sources import read_manifest
+        from pipelines.store import lock_holder
         from pipelines.taxonomy import load_taxonomies
 
         # Bad configuration fails here, in one line, before Prefect starts.
