@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import progress
+from pipelines.store import fsync_dir
 
 # The tables a refresh writes, with the columns that order their rows.
 TABLE_ORDER: dict[str, list[str]] = {
@@ -33,22 +34,13 @@ TABLE_ORDER: dict[str, list[str]] = {
 }
 
 
-def _fsync(path: Path) -> None:
-    """Flush a file (or a folder's entries) to disk, so a rename never outlives its data."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _tmp_path(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
 def _move_into_place(tmp: Path, path: Path) -> None:
-    _fsync(tmp)
+    fsync_dir(tmp)
     os.replace(tmp, path)
 
 
