@@ -24,6 +24,7 @@ from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.load import read_extract_cache, write_extract_cache, write_tables
+from pipelines.look.report import write_version_report
 from pipelines.sources import DumpFile
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 from pipelines.transform.glued import resplit_glued_titles
@@ -385,6 +386,8 @@ def stage_version(
         n_views = publish.finish_version(
             staging, written, sql_dir, {**info, "fingerprint": fingerprint}
         )
+        # The version's report, from its own tested DuckDB file, beside it.
+        write_version_report(staging)
     except BaseException:
         publish.discard_version(staging)
         raise
