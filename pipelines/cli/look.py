@@ -292,7 +292,7 @@ def _answered_line(raw: Path, n_new: int, n_known: int) -> None:
     if n_known:
         text += f" ({n_known} already there)"
     if n_new:
-        text += "; the next `paperlake refresh` honours them"
+        text += f"; the next `paperlake refresh` honours {'it' if n_new == 1 else 'them'}"
     console.print(escape(text) + ".", highlight=False)
 
 

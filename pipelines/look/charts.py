@@ -13,6 +13,8 @@ Data goes in as inline values (``alt.Data``), already aggregated in SQL.
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import polars as pl
 import vl_convert
@@ -29,9 +31,22 @@ LINE_ROLES = {
 }
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as an SVG document (a string starting with ``<svg``)."""
-    return vl_convert.vegalite_to_svg(chart.to_dict())
+_ID = re.compile(r'\bid="([^"]+)"')
+_REFERENCE = re.compile(r'(url\(#|href="#)([^)"]+)')
+
+
+def to_svg(chart: alt.TopLevelMixin, name: str) -> str:
+    """The chart as an SVG document (a string starting with ``<svg``).
+
+    Vega numbers the ids it defines (gradients) with a counter that lives as
+    long as the process, so a second chart or report would get other ids: they
+    are renamed ``<name>-0``, ``<name>-1``, ... in order, which keeps them
+    unique in the page and the bytes the same on every run.
+    """
+    svg = vl_convert.vegalite_to_svg(chart.to_dict())
+    local = {old: f"{name}-{i}" for i, old in enumerate(dict.fromkeys(_ID.findall(svg)))}
+    svg = _ID.sub(lambda m: f'id="{local[m[1]]}"', svg)
+    return _REFERENCE.sub(lambda m: m[1] + local.get(m[2], m[2]), svg)
 
 
 def _values(df: pl.DataFrame) -> alt.Data:
@@ -55,7 +70,7 @@ def line_accounting(formats: pl.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("format:N", title=None),
-            x=alt.X("lines:Q", title="lines", stack="zero"),
+            x=alt.X("lines:Q", title="lines", stack="zero", axis=alt.Axis(tickCount=8)),
             color=alt.Color(
                 "role:N",
                 title=None,
@@ -160,7 +175,17 @@ def network(nodes: pl.DataFrame, edges: pl.DataFrame, title: str) -> alt.LayerCh
     palette += ["#eeca3b", "#b279a2", "#ff9da6", "#9d755d"]
     colours = palette[: len(named)] + (["#cccccc"] if len(domain) > len(named) else [])
     dots = (
-        alt.Chart(_values(nodes.select("x", "y", "name", "degree", "n_papers", "community")))
+        alt.Chart(
+            _values(
+                nodes.select(
+                    "x",
+                    "y",
+                    "degree",
+                    "community",
+                    about=pl.format("{}: {} co-authors, {} papers", "name", "degree", "n_papers"),
+                )
+            )
+        )
         .mark_circle(opacity=0.9, stroke="white", strokeWidth=0.5)
         .encode(
             x=x,
@@ -172,7 +197,8 @@ def network(nodes: pl.DataFrame, edges: pl.DataFrame, title: str) -> alt.LayerCh
                 scale=alt.Scale(domain=domain, range=colours),
                 legend=alt.Legend(orient="right", labelLimit=260),
             ),
-            description=alt.Description("name:N"),
+            # The dot's aria-label: who, and the figures behind its size.
+            description=alt.Description("about:N"),
         )
     )
     labels = (

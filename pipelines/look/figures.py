@@ -173,9 +173,15 @@ def _growth(grid: pl.DataFrame) -> tuple[pl.DataFrame, tuple | None, tuple | Non
     return growth, recent, previous
 
 
+def _by_year(con: duckdb.DuckDBPyConnection, grid_sql: str, keys_sql: str, cap: int) -> ByYear:
+    grid = frame(con, grid_sql, {"cap": cap})
+    growth, recent, previous = _growth(grid)
+    return ByYear(grid, growth, int(scalar(con, keys_sql) or 0), recent, previous)
+
+
 def category_years(con: duckdb.DuckDBPyConnection) -> ByYear:
     """Papers per arXiv category and year, for the categories with most papers."""
-    grid = frame(
+    return _by_year(
         con,
         """
         with ranked as (
@@ -189,16 +195,14 @@ def category_years(con: duckdb.DuckDBPyConnection) -> ByYear:
         from category_year c join ranked using (category_id)
         order by key, year
         """,
-        {"cap": MAX_CATEGORIES},
+        "select count(distinct category_id) from category_year",
+        MAX_CATEGORIES,
     )
-    n_keys = int(scalar(con, "select count(distinct category_id) from category_year") or 0)
-    growth, recent, previous = _growth(grid)
-    return ByYear(grid, growth, n_keys, recent, previous)
 
 
 def topic_years(con: duckdb.DuckDBPyConnection) -> ByYear:
     """Papers per topic and year, for the topics with most papers."""
-    grid = frame(
+    return _by_year(
         con,
         """
         with ranked as (
@@ -211,11 +215,9 @@ def topic_years(con: duckdb.DuckDBPyConnection) -> ByYear:
         from topic_year t join ranked using (topic)
         order by key, year
         """,
-        {"cap": MAX_TOPICS},
+        "select count(distinct topic) from topic_year",
+        MAX_TOPICS,
     )
-    n_keys = int(scalar(con, "select count(distinct topic) from topic_year") or 0)
-    growth, recent, previous = _growth(grid)
-    return ByYear(grid, growth, n_keys, recent, previous)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import random
 from dataclasses import dataclass
 
 import duckdb
@@ -37,6 +38,7 @@ N_LABELS = 20
 N_COLOURED_COMMUNITIES = 9
 LAYOUT_ITERATIONS = 500
 KAMADA_KAWAI_MAX = 150
+LAYOUT_SEED = 0
 # A name closer than this share of the drawing's width and height to a name
 # already placed is not drawn.
 LABEL_GAP = (0.09, 0.03)
@@ -241,12 +243,18 @@ def _layout_part(n: int, edges: list[tuple[int, int]], weights: list[float]) -> 
         return np.array([[-0.5, 0.0], [0.5, 0.0]])
     graph = ig.Graph(n=n, edges=edges)
     start = [[math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)] for i in range(n)]
-    if n <= KAMADA_KAWAI_MAX:
-        layout = graph.layout_kamada_kawai(seed=start, maxiter=50 * n)
-    else:
-        layout = graph.layout_fruchterman_reingold(
-            weights=weights, niter=LAYOUT_ITERATIONS, seed=start, grid="nogrid"
-        )
+    # igraph draws random numbers even from a given start: from a seeded
+    # generator (as transform/network.py does for Leiden) the picture is the same.
+    ig.set_random_number_generator(random.Random(LAYOUT_SEED))
+    try:
+        if n <= KAMADA_KAWAI_MAX:
+            layout = graph.layout_kamada_kawai(seed=start, maxiter=50 * n)
+        else:
+            layout = graph.layout_fruchterman_reingold(
+                weights=weights, niter=LAYOUT_ITERATIONS, seed=start, grid="nogrid"
+            )
+    finally:
+        ig.set_random_number_generator(random)
     coords = np.array(layout.coords, dtype=float)
     coords -= (coords.max(axis=0) + coords.min(axis=0)) / 2
     return coords / (np.abs(coords).max() or 1.0)

@@ -55,12 +55,6 @@ _TEMPLATES.filters["num"] = _number
 _TEMPLATES.filters["lines"] = _lines
 
 
-def _svg(chart) -> str:
-    # Inserted unescaped (|safe in the template): vl-convert's SVG escapes every
-    # text it draws, and names and titles come from dumps.
-    return charts.to_svg(chart)
-
-
 @dataclass(frozen=True)
 class Built:
     """A written report: where, how large, how long it took."""
@@ -92,28 +86,37 @@ def render(database: Path) -> str:
         drawn = network.drawing(con)
         pairs = review.review_pairs(con, limit=MAX_REVIEW_PAIRS)
         n_pairs = review.count_review_pairs(con)
-    svgs: dict[str, str] = {"lines": _svg(charts.line_accounting(formats))}
-    if years.height:
-        svgs["years"] = _svg(charts.papers_per_year(years))
-    if topics.grid.height:
-        svgs["topics"] = _svg(charts.heatmap(topics.grid, "Papers per topic and year", "topic"))
-    if categories.grid.height:
-        svgs["categories"] = _svg(
+    chosen = {
+        "lines": charts.line_accounting(formats),
+        "years": charts.papers_per_year(years) if years.height else None,
+        "topics": (
+            charts.heatmap(topics.grid, "Papers per topic and year", "topic")
+            if topics.grid.height
+            else None
+        ),
+        "categories": (
             charts.heatmap(categories.grid, "Papers per arXiv category and year", "category")
-        )
-    if top.grid.height:
-        svgs["authors"] = _svg(
+            if categories.grid.height
+            else None
+        ),
+        "authors": (
             charts.heatmap(
                 top.grid.rename({"name": "key"}), "Papers per year of the top authors", "author"
             )
-        )
-    svgs["degrees"] = _svg(charts.degree_distribution(buckets))
-    if drawn.nodes.height:
-        svgs["network"] = _svg(
+            if top.grid.height
+            else None
+        ),
+        "network": (
             charts.network(drawn.nodes, drawn.edges, "Co-author network: largest components")
-        )
-    if merges.by_size.height:
-        svgs["merges"] = _svg(charts.records_per_paper(merges.by_size))
+            if drawn.nodes.height
+            else None
+        ),
+        "degrees": charts.degree_distribution(buckets),
+        "merges": charts.records_per_paper(merges.by_size) if merges.by_size.height else None,
+    }
+    # Inserted unescaped (|safe in the template): vl-convert's SVG escapes every
+    # text it draws, and names and titles come from dumps.
+    svgs = {name: charts.to_svg(chart, name) for name, chart in chosen.items() if chart is not None}
     template = _TEMPLATES.get_template("report.html.j2")
     return template.render(
         build=build,
