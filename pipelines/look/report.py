@@ -21,7 +21,7 @@ import jinja2
 
 from pipelines import __version__
 from pipelines.load import write_text
-from pipelines.look import charts, figures, network, review
+from pipelines.look import figures, network, review
 from pipelines.look.database import DATABASE, build_of, reading
 
 REPORT = "report.html"
@@ -71,6 +71,10 @@ def render(database: Path) -> str:
     version's report is the same bytes whether a refresh or ``paperlake
     report`` wrote it.
     """
+    # Altair and vl-convert take about a second to import: only when a report
+    # is made, not in every process that imports the refresh stages.
+    from pipelines.look import charts
+
     build = build_of(database)
     with reading(database, VIEWS) as con:
         counts = figures.overview(con)
