@@ -33,6 +33,7 @@ from pipelines import progress, report, store
 from pipelines.config import TASK_RUNNERS, Settings, default_sql_dir
 from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
+from pipelines.look.report import markdown_link
 from pipelines.refresh import (
     PlannedDump,
     RunSummary,
@@ -288,7 +289,7 @@ def refresh_flow(
         )
         raise
     create_markdown_artifact(
-        report.to_markdown(summary),
+        report.to_markdown(summary) + markdown_link(settings.database_path),
         key=REPORT_KEY,
         description="What this paperlake refresh read, quarantined, merged and published",
     )

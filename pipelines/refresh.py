@@ -24,6 +24,7 @@ from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.load import write_tables
+from pipelines.look.report import write_version_report
 from pipelines.sources import DumpFile
 from pipelines.store import read_extract_cache, write_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
@@ -386,6 +387,8 @@ def stage_version(
         n_views = publish.finish_version(
             staging, written, sql_dir, {**info, "fingerprint": fingerprint}
         )
+        # The version's report, from its own tested DuckDB file, beside it.
+        write_version_report(staging)
     except BaseException:
         store.discard_version(staging)
         raise

@@ -54,8 +54,9 @@ CURRENT = "current"
 LOCK = ".lock"
 BUILDING = ".building-"
 TRASH = ".trash-"
-# The files of a version that get a stable name in the warehouse folder.
-PUBLISHED_SUFFIXES = (".parquet", ".duckdb")
+# The files of a version that get a stable name in the warehouse folder
+# (the .html is the version's report, pipelines.look.report).
+PUBLISHED_SUFFIXES = (".parquet", ".duckdb", ".html")
 
 
 class WarehouseBusy(PaperlakeError):
