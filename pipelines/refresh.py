@@ -86,6 +86,8 @@ class RunSummary:
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTS))
     # Papers linked from more than one record: paper_id, title, n_records, sources.
     merges: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # Records kept with a flag (is_cut, is_future_date): their ids, lines, title, date.
+    flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
     extraction: dict[str, str] = field(default_factory=dict)  # source_file -> parsed/reused
     version: str | None = None  # the version published after this run
     previous_version: str | None = None
@@ -414,6 +416,17 @@ def summarize(
         n_authors=tables["authors"].height,
         rejects=tables["rejects"],
         merges=merges,
+        flagged=tables["records"]
+        .filter(pl.col("is_cut") | pl.col("is_future_date"))
+        .select(
+            "source_file",
+            "line_start",
+            "line_end",
+            "title",
+            "date_text",
+            "is_cut",
+            "is_future_date",
+        ),
         extraction=extraction,
         warnings=notes,
     )

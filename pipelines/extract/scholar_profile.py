@@ -21,13 +21,14 @@ from pipelines.extract.assemble import (
     shift_in_file,
     with_file,
 )
-from pipelines.extract.patterns import META, collapse_spaces
+from pipelines.extract.names import merge_suffixes
+from pipelines.extract.patterns import META, PAGE_LINKS, collapse_spaces
 from pipelines.extract.registry import ParsedDump, register_format, scores_frame
 
 # One part of a name: capitalised words, initials, lower-case particles before
 # a capital ("le Roux", "al-Farsi", "van der Berg"); no digits or sentence
 # punctuation, so titles rarely look like one.
-_PART = r"(?:\p{Lu}|\p{Lo}|(?:\p{Ll}{1,5}[ '’-])+\p{Lu})[\p{L}'’.\- ]{0,40}"
+_PART = r"(?:\p{Lu}|\p{Lo}|(?:\p{Ll}{1,5}[ '’-])+\p{Lu})[\p{L}\p{M}'’.\- ]{0,40}"
 _PAIR = rf"{_PART}, {_PART}"
 _AFFILIATION = r"\((?:[^()]|\([^()]*\))*\)"
 PAIRS_LINE = rf"^{_PAIR}(?:, {_PAIR})*$"
@@ -41,7 +42,9 @@ PIPE_ENTRY = r"^(?P<family>[^,]+), (?P<given>[^(]+?)(?: \((?P<affiliation>.*)\))
 
 
 def _is_author_line() -> pl.Expr:
-    return pl.col("content").str.contains(PAIRS_LINE) | pl.col("content").str.contains(PIPES_LINE)
+    # "King, Martin Luther, Jr." has its suffix after a comma: it stays with the name.
+    line = merge_suffixes(pl.col("content"))
+    return line.str.contains(PAIRS_LINE) | line.str.contains(PIPES_LINE)
 
 
 def detect_scholar_profile(lines: pl.DataFrame) -> pl.DataFrame:
@@ -81,17 +84,16 @@ def detect_scholar_profile(lines: pl.DataFrame) -> pl.DataFrame:
 
 def _name_lists(records: pl.DataFrame) -> pl.DataFrame:
     """Parse author lines into "Given Family" names and aligned affiliations."""
-    piped = pl.col("author_line").str.contains(r" \| |\)$")
+    line = merge_suffixes(pl.col("author_line"))
+    piped = line.str.contains(r" \| |\)$")
     entries = (
         records.select(
             "rec",
             entry=pl.when(piped)
-            .then(pl.col("author_line").str.split(" | "))
+            .then(line.str.split(" | "))
             .otherwise(
                 # "F1, G1, F2, G2" -> ["F1, G1", "F2, G2"]
-                pl.col("author_line")
-                .str.split(", ")
-                .list.eval(
+                line.str.split(", ").list.eval(
                     pl.concat_str(
                         pl.element().gather_every(2),
                         pl.element().gather_every(2, offset=1),
@@ -134,7 +136,17 @@ def _name_lists(records: pl.DataFrame) -> pl.DataFrame:
 def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     """Parse a scholar profile page (format D)."""
     lines = with_file(lines)
-    nb = non_blank(lines).with_columns(
+    nb = non_blank(lines)
+    # Page furniture ("Show more") is no part of any record, wherever it stands.
+    is_furniture = pl.col("content").str.contains(PAGE_LINKS)
+    furniture = nb.filter(is_furniture).select(
+        "file",
+        "line_no",
+        role=pl.lit(FURNITURE),
+        rec=pl.lit(None, pl.Int64),
+        reason=pl.lit(None, pl.String),
+    )
+    nb = nb.filter(~is_furniture).with_columns(
         is_owner=(pl.col("idx") == 0) & pl.col("content").str.contains(OWNER_LINE)
     )
     nb = nb.with_columns(is_authors=_is_author_line() & ~pl.col("is_owner"))
@@ -181,6 +193,7 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     records = _name_lists(records).with_columns(
         title=collapse_spaces(pl.col("title")),
         authors_truncated=pl.lit(False),
+        incomplete=pl.col("abstract").is_null(),
     )
     # "Family, Given" -> "Given Family"
     owner = pl.col("content").str.extract_groups(r"^(?P<family>.*?), (?P<given>.*)$")
@@ -192,5 +205,5 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     profile = first_in_file(
         nb.filter(pl.col("is_owner")), owner_name, lines["file"].unique().sort(), "owner_name"
     )
-    labelled = nb.select("file", "line_no", "role", "rec", "reason")
+    labelled = pl.concat([nb.select("file", "line_no", "role", "rec", "reason"), furniture])
     return ParsedDump(attach_labels(lines, labelled), records, profile)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.extract.patterns import split_author_line
+from pipelines.extract.names import split_author_line
 
 WEAK = ("fallback", "none")
 
