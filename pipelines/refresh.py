@@ -26,7 +26,7 @@ from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.load import read_extract_cache, write_extract_cache, write_tables
 from pipelines.sources import DumpFile
 from pipelines.taxonomy import Taxonomies, load_taxonomies
-from pipelines.transform.glued import resplit_glued_titles
+from pipelines.transform.glued import WEAK, resplit_glued_titles
 from pipelines.transform.link import build_papers
 from pipelines.transform.network import author_network
 from pipelines.transform.profiles import profile_owners
@@ -283,7 +283,7 @@ def link_tables(
         decisions=dict(
             linked.paper_matches.group_by("decision").len().sort("decision").iter_rows()
         ),
-        weak_splits=records.filter(pl.col("title_split").is_in(["fallback", "none"]))
+        weak_splits=records.filter(pl.col("title_split").is_in(WEAK))
         .select("record_id", "title")
         .rows(),
         notes=linked.notes,

@@ -28,12 +28,13 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 # Lower-case particles inside family names ("van der Berg", "'t Hooft",
-# "ibn Sina"): nameparser's PARTICLES in Latin script, plus Spanish "y".
+# "ibn Sina"): nameparser's PARTICLES in Latin script, plus Spanish "y" and
+# Dutch "die" and Irish "an" ("Mac an Déisigh").
 PARTICLES = _words(
-    "'t ’t aan abu af al auf av bar bat bin bint binte binti bon da dal das de degli dei del "
-    "dela della delle delli dello dem den der di do dos du dí freiherr freiherrin heer het ibn "
-    "la las le los mac mc ní op san santa st ste te ter tho thoe ua van vande vander vd vel vom "
-    "von y zu ó"
+    "'t ’t aan abu aen af al an auf av bar bat bin bint binte binti bon da dal das de degli dei "
+    "del dela della delle delli dello dem den der di die do dos du dí freiherr freiherrin heer "
+    "het ibn la las le los mac mc ní op san santa st ste te ter tho thoe ua van vande vander vd "
+    "vel vom von y zu ó"
 )
 # Particles elided onto the next word: "d'Alembert", "dell'Acqua", "l'Hôpital".
 ELIDED = ("d", "de", "dell", "dall", "l")
@@ -56,23 +57,29 @@ def _alternation(words: tuple[str, ...]) -> str:
 
 
 _UP = r"\p{Lu}\p{M}*"
-# The rest of a capitalised word: lower-case letters, marks, apostrophes ("Ng'ang'a").
-_LOW = r"[\p{Ll}\p{M}'’]+"
+# The rest of a capitalised word: lower-case letters, marks, apostrophes
+# ("Ng'ang'a", Uzbek "Ulug‘bek", "Oʻlmas").
+_APOSTROPHES = "'’‘ʻʼ"
+# Georgian letters are lower case but caseless in use: they never continue a
+# Latin capital, or a glued "Gradientთინათინ" would read as one word.
+_LOW = rf"[[\p{{Ll}}\p{{M}}{_APOSTROPHES}]--\p{{Georgian}}]+"
 # Each shape shares the leading capital (every Unicode class costs regex size):
 # "Kay", "O'Brien", "H." / "J.-P." / "J.R.", or a lone initial without its dot
 # ("George H Chen", "Nguyen Van A").
-_CAPITAL_WORD = rf"{_UP}(?:{_LOW}|['’]\p{{Lu}}{_LOW}|\.(?:-?\p{{Lu}}\.)*|)"
+_CAPITAL_WORD = rf"{_UP}(?:{_LOW}|[{_APOSTROPHES}]\p{{Lu}}{_LOW}|\.(?:-?\p{{Lu}}\.)*|)"
 _PREFIXED_WORD = (
     rf"(?:{_alternation(CAMEL_PREFIXES)}"  # "McKenzie", "LeCun"
-    rf"|{_alternation(ELIDED)}['’]"  # "d'Alembert", "dell'Acqua"
+    rf"|{_alternation(ELIDED)}[{_APOSTROPHES}]"  # "d'Alembert", "dell'Acqua"
     rf"|{_alternation(ARTICLES)}-)"  # "al-Farsi"
     rf"\p{{Lu}}{_LOW}"
 )
 # Hyphenated parts: "Jean-Luc", "Min-jun", "García-López".
 _HYPHENATED = rf"(?:-\p{{Lu}}?{_LOW})*"
-# Scripts without case (Chinese, Japanese, Korean, Arabic, Devanagari, ...);
-# the middle dots join transliterated parts ("阿卜杜拉·买买提", "ジョン・スミス").
-_SCRIPT = r"\p{Lo}[\p{Lo}\p{Lm}\p{M}·・]*"
+# Scripts without case (Chinese, Japanese, Korean, Arabic, Devanagari, ...,
+# and Georgian, whose letters are lower case); the middle dots join
+# transliterated parts ("阿卜杜拉·买买提", "ジョン・スミス"), the zero-width
+# joiners shape Indic letters, the apostrophe is Hebrew's geresh ("ג'בארין").
+_SCRIPT = r"[\p{Lo}\p{Georgian}][\p{Lo}\p{Lm}\p{M}\p{Georgian}·・'’\u200c\u200d]*"
 _WORD = rf"(?:(?:{_CAPITAL_WORD}|{_PREFIXED_WORD}){_HYPHENATED}|{_SCRIPT})"
 _CAPS = r"\p{Lu}{2,}(?:-\p{Lu}{2,})*"  # "ZHANG", "GARCÍA-LÓPEZ", "JP"
 _PARTICLE = rf"{_alternation(PARTICLES)} "
@@ -98,22 +105,35 @@ AUTHOR_LIST = rf"{_NAME_START}{_LIST_REST}"
 # name word, so no earlier place can match. After a title ending in a capital
 # ("...for LLM") the first name must not start with a run of capitals:
 # "LLMKay Liu" splits as LLM|Kay and "LLMJ Smith" as LLM|J Smith, never
-# L|LMJ Smith. Title and authors are rebuilt from the parts (``glued_split``).
+# L|LMJ Smith. A title never ends inside a caseless script: there no glue
+# point shows, so such a line goes to the fallback rather than being cut at
+# its first character. Title and authors are rebuilt from the parts
+# (``glued_split``).
 GLUED_TITLE_AUTHORS = (
     r"^(?P<head>.*?)"
-    rf"(?:(?P<end>[^\s\p{{Lu}}])(?P<first>{_NAME_START})"
-    rf"|(?P<end_caps>\p{{Lu}})(?P<first_caps>(?:{_CAPITAL_WORD}|{_PREFIXED_WORD}){_HYPHENATED}))"
+    rf"(?:(?P<end>[^\s\p{{Lu}}\p{{Lo}}\p{{M}}])(?P<first>{_NAME_START})"
+    rf"|(?P<end_caps>\p{{Lu}})(?P<first_caps>(?:{_CAPITAL_WORD}|{_PREFIXED_WORD}){_HYPHENATED}"
+    rf"|{_SCRIPT}))"
     rf"(?P<rest>{_LIST_REST})"
     r"(?: · (?P<orgs>.+))?$"
 )
 
 
-def glued_split(parts: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(title, authors) from the groups of ``GLUED_TITLE_AUTHORS`` (nulls where no split)."""
+def glued_split(parts: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(title, authors, ambiguous) from the groups of ``GLUED_TITLE_AUTHORS``.
+
+    Title and authors are null where no split was found. ``ambiguous`` is true
+    where a title's closing capitals meet a first name that is a lone capital
+    ("...for LLMJ Smith", "...for LLMPOULIOT Martin"): no glue point shows
+    where the acronym ends, so the split is a guess (the last capital).
+    """
     field = parts.struct.field
     title = pl.concat_str(field("head"), pl.coalesce(field("end"), field("end_caps")))
     authors = pl.concat_str(pl.coalesce(field("first"), field("first_caps")), field("rest"))
-    return title, authors
+    ambiguous = field("end_caps").is_not_null() & field("first_caps").str.contains(
+        r"^\p{Lu}\p{M}*$"
+    )
+    return title, authors, ambiguous
 
 
 # Fallback when no strict split exists (a name outside the grammar): the last
@@ -131,7 +151,7 @@ GLUED_FALLBACK = (
 # " · org1, org2". A lower-case word that is no particle, a digit or sentence
 # punctuation makes a line no author list ("Load more papers", "14 Papers").
 _LOOSE_WORD = (
-    rf"(?:{_UP}|\p{{Ll}}+['’-]?\p{{Lu}})[\p{{L}}\p{{M}}'’\-]*\.?"
+    rf"(?:{_UP}|\p{{Ll}}+[{_APOSTROPHES}-]?\p{{Lu}})[\p{{L}}\p{{M}}{_APOSTROPHES}\-]*\.?"
     rf"|{_SCRIPT}"
 )
 _LOOSE_NAME = rf"(?:{_PARTICLE})*(?:{_LOOSE_WORD})(?: (?:{_PARTICLE})*(?:{_LOOSE_WORD}))*"

@@ -320,7 +320,7 @@ def _split_glued(fields: pl.DataFrame) -> pl.DataFrame:
     """Title and author line from a glued line: the strict grammar, else the fallback."""
     strict = pl.col("line1").str.extract_groups(GLUED_TITLE_AUTHORS)
     fields = fields.with_columns(strict=strict)
-    strict_title, strict_authors = glued_split(pl.col("strict"))
+    strict_title, strict_authors, ambiguous = glued_split(pl.col("strict"))
     # The fallback only where the strict pattern found no split.
     loose = only_where(strict_title.is_null(), pl.col("line1")).str.extract_groups(GLUED_FALLBACK)
     splits = (
@@ -337,7 +337,9 @@ def _split_glued(fields: pl.DataFrame) -> pl.DataFrame:
                 for _, authors, orgs in splits
             )
         ),
-        title_split=pl.when(strict_title.is_not_null())
+        title_split=pl.when(strict_title.is_not_null() & ambiguous)
+        .then(pl.lit("ambiguous"))
+        .when(strict_title.is_not_null())
         .then(pl.lit("pattern"))
         .when(loose.struct.field("title").is_not_null())
         .then(pl.lit("fallback"))
