@@ -197,6 +197,7 @@ def test_names_of_every_shape() -> None:
         "Yann LeCun",
         "Ludwig van Beethoven",
         "Ludwig Van Beethoven",
+        "Corrie ten Boom",
         "Jean d'Alembert",
         "Omar al-Farsi",
         "Ibn Sina",
@@ -252,6 +253,13 @@ def test_vocabulary_follows_nameparser() -> None:
     missing = {p for p in latin if p not in ours and p.replace("’", "'") not in ours}
     assert not missing, sorted(missing)
     assert {s.lower() for s in SUFFIXES} <= set(suffixes.SUFFIX_WORDS)
+    # And every particle the first grammar knew.
+    first = _words("van von der den de del della di da du dos das le la bin ibn al ter ten")
+    assert set(first) <= set(PARTICLES)
+
+
+def test_an_unknown_short_particle_still_reads_as_a_name_line() -> None:
+    assert pl.Series(["Ana zur Linde, Kay Liu"]).str.contains(NAMES_LINE)[0]
 
 
 def _glued(titles: list[str], lists: list[str]) -> pl.DataFrame:

@@ -142,19 +142,7 @@ def _profile_header(owner: str, primary: str, n: int) -> list[str]:
     st.sampled_from(PRINTED_CODES + UNKNOWN_CODES),
 )
 def test_profile_page_round_trip(records: list[dict], primary: str) -> None:
-    header = [
-        "Ana Liu",
-        "",
-        primary,
-        "h-index3",
-        "9papers",
-        "40citations",
-        "Novelty5%",
-        "AI Score7",
-        "",
-        f"{len(records)} Papers",
-        "",
-    ]
+    header = _profile_header("Ana Liu", primary, len(records))
     body = []
     for r in records:
         body += [_meta(r), r["title"], "", _author_line(r), "", r["abstract"], ""]

@@ -28,13 +28,13 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 # Lower-case particles inside family names ("van der Berg", "'t Hooft",
-# "ibn Sina"): nameparser's PARTICLES in Latin script, plus Spanish "y" and
-# Dutch "die" and Irish "an" ("Mac an Déisigh").
+# "ibn Sina"): nameparser's PARTICLES in Latin script, plus Spanish "y",
+# Dutch "die" and "ten" ("ten Brink") and Irish "an" ("Mac an Déisigh").
 PARTICLES = _words(
     "'t ’t aan abu aen af al an auf av bar bat bin bint binte binti bon da dal das de degli dei "
     "del dela della delle delli dello dem den der di die do dos du dí freiherr freiherrin heer "
-    "het ibn la las le los mac mc ní op san santa st ste te ter tho thoe ua van vande vander vd "
-    "vel vom von y zu ó"
+    "het ibn la las le los mac mc ní op san santa st ste te ten ter tho thoe ua van vande vander "
+    "vd vel vom von y zu ó"
 )
 # Particles elided onto the next word: "d'Alembert", "dell'Acqua", "l'Hôpital".
 ELIDED = ("d", "de", "dell", "dall", "l")
@@ -148,13 +148,19 @@ GLUED_FALLBACK = (
 # A line that can be an author list: names of capitalised words (any inner
 # capitals: "DeWitt", "JoAnn"), initials, particles, caseless scripts,
 # separated by ", " or " and ", optionally cut with "et al." and followed by
-# " · org1, org2". A lower-case word that is no particle, a digit or sentence
-# punctuation makes a line no author list ("Load more papers", "14 Papers").
+# " · org1, org2". A lower-case word that is neither a particle nor a short
+# word before a capitalised one, a digit or sentence punctuation makes a line
+# no author list ("Load more papers", "14 Papers", "see the appendix").
 _LOOSE_WORD = (
     rf"(?:{_UP}|\p{{Ll}}+[{_APOSTROPHES}-]?\p{{Lu}})[\p{{L}}\p{{M}}{_APOSTROPHES}\-]*\.?"
     rf"|{_SCRIPT}"
 )
-_LOOSE_NAME = rf"(?:{_PARTICLE})*(?:{_LOOSE_WORD})(?: (?:{_PARTICLE})*(?:{_LOOSE_WORD}))*"
+# A short lower-case word before a name word passes for a particle the list
+# lacks ("zur Linde"): a real name lost costs more than a stray line kept.
+_LOOSE_PARTICLE = rf"(?:{_PARTICLE}|\p{{Ll}}{{1,4}} )"
+_LOOSE_NAME = (
+    rf"(?:{_LOOSE_PARTICLE})*(?:{_LOOSE_WORD})(?: (?:{_LOOSE_PARTICLE})*(?:{_LOOSE_WORD}))*"
+)
 _SEPARATOR = r"(?:, and |, | and | & )"
 NAMES_LINE = (
     rf"^{_LOOSE_NAME}{_SUFFIX}(?:{_SEPARATOR}{_LOOSE_NAME}{_SUFFIX})*(?:{ET_AL_TEXT})?(?: · .+)?$"
