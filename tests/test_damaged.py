@@ -341,3 +341,15 @@ def test_scholar_names_with_lower_case_particles() -> None:
         ["Ana van der Berg", "Christos Ångström"],
     ]
     assert e.rejects.is_empty()
+
+
+def test_swapped_title_and_author_lines_in_a_scholar_profile() -> None:
+    lines = SCHOLAR.read_text(encoding="utf-8").split("\n")
+    lines[4], lines[5] = lines[5], lines[4]  # record 1 (FastGL): lines 5 and 6
+    e = _extract("\n".join(lines).encode())
+    assert e.records.height == 9 and e.rejects.is_empty()
+    record = e.records.row(1, named=True)
+    assert record["title"].startswith("FastGL: A GPU-Efficient Framework")
+    assert record["authors"][:2] == ["Zeyu Zhu", "Peisong Wang"]
+    assert (record["line_start"], record["line_end"]) == (5, 7)
+    assert record["abstract"].startswith("Graph Neural Networks (GNNs)")

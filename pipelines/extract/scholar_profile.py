@@ -4,7 +4,8 @@ The owner's name, then records of three lines: title, author list, abstract.
 The author list is either "Family, Given, Family, Given, ..." or
 "Family, Given (Affiliation) | Family, Given (Affiliation) | ...".
 The author line anchors each record: the line before it is the title, the
-line after it the abstract.
+line after it the abstract; an author line printed before its title (the two
+swapped) is read the other way round.
 """
 
 from __future__ import annotations
@@ -156,15 +157,36 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
         # An author line needs a title before it (a paragraph there is the
         # previous record's abstract: this record's title was lost).
         is_anchor=pl.col("is_authors") & shift_in_file(plain & short, 1, False),
-    )
-    nb = nb.with_columns(
-        is_title=plain & shift_in_file(pl.col("is_anchor"), -1, False),
     ).with_columns(
-        is_abstract=plain & ~pl.col("is_title") & shift_in_file(pl.col("is_anchor"), 1, False),
+        # Title and author lines swapped: an author line with no title before
+        # it, then a short line (the title), then a plain line (the abstract).
+        is_swapped=pl.col("is_authors")
+        & ~pl.col("is_anchor")
+        & shift_in_file(plain & short, -1, False)
+        & shift_in_file(plain, -2, False),
     )
-    in_record = pl.col("is_title") | pl.col("is_anchor") | pl.col("is_abstract")
     nb = nb.with_columns(
-        rec=pl.when(in_record).then(pl.col("is_title").cast(pl.Int64).cum_sum()),
+        is_title=plain
+        & (
+            shift_in_file(pl.col("is_anchor"), -1, False)
+            | shift_in_file(pl.col("is_swapped"), 1, False)
+        ),
+    ).with_columns(
+        is_abstract=plain
+        & ~pl.col("is_title")
+        & (
+            shift_in_file(pl.col("is_anchor"), 1, False)
+            | shift_in_file(pl.col("is_swapped"), 2, False)
+        ),
+        is_author_field=pl.col("is_anchor") | pl.col("is_swapped"),
+    )
+    in_record = pl.col("is_title") | pl.col("is_author_field") | pl.col("is_abstract")
+    # A record starts at its title, or at its author line when the two are swapped.
+    starts = (pl.col("is_title") & ~shift_in_file(pl.col("is_swapped"), 1, False)) | pl.col(
+        "is_swapped"
+    )
+    nb = nb.with_columns(
+        rec=pl.when(in_record).then(starts.cast(pl.Int64).cum_sum()),
         role=pl.when(in_record)
         .then(pl.lit(RECORD))
         .when(pl.col("is_owner"))
@@ -186,7 +208,7 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
         .agg(
             file=pl.col("file").first(),
             title=pick("is_title"),
-            author_line=pick("is_anchor"),
+            author_line=pick("is_author_field"),
             abstract=pick("is_abstract"),
         )
     )
