@@ -262,6 +262,11 @@ def test_an_unknown_short_particle_still_reads_as_a_name_line() -> None:
     assert pl.Series(["Ana zur Linde, Kay Liu"]).str.contains(NAMES_LINE)[0]
 
 
+def test_a_lower_case_name_reads_as_a_name_in_a_list() -> None:
+    lines = pl.Series(["danah boyd, Kay Liu", "Kay Liu, danah boyd et al.", "danah boyd"])
+    assert lines.str.contains(NAMES_LINE).to_list() == [True, True, False]
+
+
 def _glued(titles: list[str], lists: list[str]) -> pl.DataFrame:
     frame = pl.DataFrame({"title": titles, "authors": lists}).with_columns(
         line=pl.col("title") + pl.col("authors")
@@ -330,3 +335,10 @@ def test_malformed_rule_catches_data_errors_only() -> None:
     assert malformed("Tahir  Cuvarlı") and malformed("Feliks žagar")
     assert malformed("COmfort Agyei") and malformed("Ana, Wu")
     assert malformed("Ludwig van Beethoven") is None and malformed("王秀英") is None
+
+
+def test_a_glued_list_never_starts_with_a_particle() -> None:
+    # The real first name ("danah boyd") is outside the strict grammar; the
+    # "y" ending "Kay" must not pass for a particle starting a name ("y Liu").
+    got = _glued(["Big Graphs for Real"], ["danah boyd, Kay Liu"])
+    assert got["got_title"][0] is None

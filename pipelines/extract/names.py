@@ -67,6 +67,7 @@ _LOW = rf"[[\p{{Ll}}\p{{M}}{_APOSTROPHES}]--\p{{Georgian}}]+"
 # "Kay", "O'Brien", "H." / "J.-P." / "J.R.", or a lone initial without its dot
 # ("George H Chen", "Nguyen Van A").
 _CAPITAL_WORD = rf"{_UP}(?:{_LOW}|[{_APOSTROPHES}]\p{{Lu}}{_LOW}|\.(?:-?\p{{Lu}}\.)*|)"
+_CAMEL_ONLY = rf"{_alternation(CAMEL_PREFIXES)}\p{{Lu}}{_LOW}"  # "McKenzie", "LeCun"
 _PREFIXED_WORD = (
     rf"(?:{_alternation(CAMEL_PREFIXES)}"  # "McKenzie", "LeCun"
     rf"|{_alternation(ELIDED)}[{_APOSTROPHES}]"  # "d'Alembert", "dell'Acqua"
@@ -99,6 +100,11 @@ ET_AL_TEXT = r" et al\.?"
 _LIST_REST = rf"{_NAME_REST}(?:, {NAME})*(?:{ET_AL_TEXT})?"
 AUTHOR_LIST = rf"{_NAME_START}{_LIST_REST}"
 
+# The first name of a glued list starts with a capital (or a caseless
+# script): a "Given Family" list never starts with a particle, and a particle
+# there would find false glue points at the end of any word ("Ka|y Liu").
+_GLUED_START = rf"(?:{_CAPS} )*(?:(?:{_CAPITAL_WORD}|{_CAMEL_ONLY}){_HYPHENATED}|{_SCRIPT})"
+
 # A title glued to its author list (collapsed profile page). The lazy title
 # makes the regex take the leftmost place where the rest of the line reads as
 # an author list; the glue point itself ("GraphsKay") is never inside a valid
@@ -111,7 +117,7 @@ AUTHOR_LIST = rf"{_NAME_START}{_LIST_REST}"
 # (``glued_split``).
 GLUED_TITLE_AUTHORS = (
     r"^(?P<head>.*?)"
-    rf"(?:(?P<end>[^\s\p{{Lu}}\p{{Lo}}\p{{M}}])(?P<first>{_NAME_START})"
+    rf"(?:(?P<end>[^\s\p{{Lu}}\p{{Lo}}\p{{M}}])(?P<first>{_GLUED_START})"
     rf"|(?P<end_caps>\p{{Lu}})(?P<first_caps>(?:{_CAPITAL_WORD}|{_PREFIXED_WORD}){_HYPHENATED}"
     rf"|{_SCRIPT}))"
     rf"(?P<rest>{_LIST_REST})"
@@ -162,8 +168,13 @@ _LOOSE_NAME = (
     rf"(?:{_LOOSE_PARTICLE})*(?:{_LOOSE_WORD})(?: (?:{_LOOSE_PARTICLE})*(?:{_LOOSE_WORD}))*"
 )
 _SEPARATOR = r"(?:, and |, | and | & )"
+# A name printed all in lower case ("danah boyd") passes in a list that has
+# another, capitalised name: alone, lower-case words read as a sentence.
+_LOWER_NAME = r"\p{Ll}+(?: \p{Ll}+){0,2}"
+_ANY_NAME = rf"(?:{_LOOSE_NAME}{_SUFFIX}|{_LOWER_NAME})"
 NAMES_LINE = (
-    rf"^{_LOOSE_NAME}{_SUFFIX}(?:{_SEPARATOR}{_LOOSE_NAME}{_SUFFIX})*(?:{ET_AL_TEXT})?(?: · .+)?$"
+    rf"^(?:{_LOWER_NAME}{_SEPARATOR})*{_LOOSE_NAME}{_SUFFIX}(?:{_SEPARATOR}{_ANY_NAME})*"
+    rf"(?:{ET_AL_TEXT})?(?: · .+)?$"
 )
 # A line that is clearly a list of names, not a title that happens to read as
 # one ("Deep Learning"): strict names and a list separator or "et al.".

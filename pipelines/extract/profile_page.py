@@ -290,7 +290,7 @@ def _label_fields(body: pl.DataFrame, *, glued: bool) -> pl.DataFrame:
         .when(p == pl.col("abstract_pos"))
         .then(pl.lit(names[-1]))
     )
-    stray_before = "line between the title and the abstract that is no author list"
+    stray_before = "line between the title and the abstract that is not the author list"
     if glued:
         stray_before = "line between the title and the abstract"
     reason = (
