@@ -353,3 +353,17 @@ def test_swapped_title_and_author_lines_in_a_scholar_profile() -> None:
     assert record["authors"][:2] == ["Zeyu Zhu", "Peisong Wang"]
     assert (record["line_start"], record["line_end"]) == (5, 7)
     assert record["abstract"].startswith("Graph Neural Networks (GNNs)")
+
+
+def test_daily_numbers_too_large_are_left_empty_with_a_note() -> None:
+    digits = "7" * 30
+    text = DAILY.read_text(encoding="utf-8")
+    text = text.replace("  • 12 authors", f"  • {digits} authors", 1)
+    text = text.replace("Aug 22, 2024 2", f"Aug 22, 2024 {digits}", 1)
+    e = _extract(text.encode(), "big.txt")
+    assert e.records.height == 62 and e.rejects.is_empty()
+    assert e.records["author_count"][0] is None and e.records["affiliations"][0].to_list() == []
+    record = e.records.filter(pl.col("line_end") == 107).row(0, named=True)  # "Aug 22, 2024 2"
+    assert record["date_text"] == "Aug 22, 2024" and record["upvotes"] is None
+    assert f"big.txt line 17: author_count {digits} is too large to store; left empty" in e.notes
+    assert f"big.txt line 107: upvotes {digits} is too large to store; left empty" in e.notes

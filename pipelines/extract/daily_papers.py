@@ -162,14 +162,40 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
             title=pick("is_title"),
             abstract=pick("is_abstract"),
             head=pl.col("content").filter(pl.col("is_trailer_head")).first(),
+            head_no=pl.col("line_no").filter(pl.col("is_trailer_head")).first(),
             date_line=pl.col("content").filter(pl.col("is_trailer_date")).first(),
+            date_no=pl.col("line_no").filter(pl.col("is_trailer_date")).first(),
         )
     )
     date_parts = pl.col("date_line").str.extract_groups(DATE_LINE)
-    count = pl.col("head").str.extract(AUTHOR_COUNT, 1).cast(pl.Int64)
+    # A number too large to store is left empty, with a note, never a failure.
+    digits = {
+        "author_count": (pl.col("head").str.extract(AUTHOR_COUNT, 1), "head_no"),
+        "upvotes": (date_parts.struct.field("upvotes"), "date_no"),
+    }
+    records = records.with_columns(
+        **{f"{name}_digits": text for name, (text, _) in digits.items()}
+    ).with_columns(
+        **{name: pl.col(f"{name}_digits").cast(pl.Int64, strict=False) for name in digits}
+    )
+    notes = pl.concat(
+        [
+            records.filter(pl.col(f"{name}_digits").is_not_null() & pl.col(name).is_null()).select(
+                "file",
+                line_no=line,
+                note=pl.format(
+                    "line {}: {} {} is too large to store; left empty",
+                    line,
+                    pl.lit(name),
+                    pl.col(f"{name}_digits"),
+                ),
+            )
+            for name, (_, line) in digits.items()
+        ]
+    )
+    count = pl.col("author_count_digits")
     records = records.with_columns(
         title=collapse_spaces(pl.col("title")),
-        author_count=count,
         affiliations=pl.when(pl.col("head").is_not_null() & count.is_null())
         .then(pl.concat_list(pl.col("head")))
         .otherwise(pl.lit([], dtype=pl.List(pl.String))),
@@ -177,7 +203,6 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         # No names are printed, so whatever the count, the list is incomplete.
         authors_truncated=pl.lit(True),
         date_text=date_parts.struct.field("date_text"),
-        upvotes=date_parts.struct.field("upvotes").cast(pl.Int64),
         # A trailer that lost its date line.
         incomplete=pl.col("head").is_not_null() & pl.col("date_line").is_null(),
     )
@@ -193,4 +218,4 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
             furniture.select("file", "line_no", "role", "rec", "reason"),
         ]
     )
-    return ParsedDump(attach_labels(lines, labelled), records, profile)
+    return ParsedDump(attach_labels(lines, labelled), records, profile, notes)
