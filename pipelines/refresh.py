@@ -28,7 +28,7 @@ from pipelines.look.report import write_version_report
 from pipelines.sources import DumpFile
 from pipelines.store import read_extract_cache, write_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
-from pipelines.transform.glued import resplit_glued_titles
+from pipelines.transform.glued import WEAK, resplit_glued_titles
 from pipelines.transform.link import build_papers
 from pipelines.transform.network import author_network
 from pipelines.transform.profiles import profile_owners
@@ -88,6 +88,8 @@ class RunSummary:
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTS))
     # Papers linked from more than one record: paper_id, title, n_records, sources.
     merges: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # Records kept with a flag (is_cut, is_future_date): their ids, lines, title, date.
+    flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
     extraction: dict[str, str] = field(default_factory=dict)  # source_file -> parsed/reused
     version: str | None = None  # the version published after this run
     previous_version: str | None = None
@@ -283,7 +285,7 @@ def link_tables(
         decisions=dict(
             linked.paper_matches.group_by("decision").len().sort("decision").iter_rows()
         ),
-        weak_splits=records.filter(pl.col("title_split").is_in(["fallback", "none"]))
+        weak_splits=records.filter(pl.col("title_split").is_in(WEAK))
         .select("record_id", "title")
         .rows(),
         notes=linked.notes,
@@ -418,6 +420,17 @@ def summarize(
         n_authors=tables["authors"].height,
         rejects=tables["rejects"],
         merges=merges,
+        flagged=tables["records"]
+        .filter(pl.col("is_cut") | pl.col("is_future_date"))
+        .select(
+            "source_file",
+            "line_start",
+            "line_end",
+            "title",
+            "date_text",
+            "is_cut",
+            "is_future_date",
+        ),
         extraction=extraction,
         warnings=notes,
     )
