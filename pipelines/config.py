@@ -82,7 +82,9 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         """Per-dump extractions, keyed by content, capture date and parser version."""
-        return self.warehouse_dir / "cache" / "extract"
+        from pipelines.store import cache_dir
+
+        return cache_dir(self.warehouse_dir)
 
 
 def inside(path: Path, folder: Path) -> bool:

@@ -30,13 +30,14 @@ Entries naming a record, title or name that no dump has are warnings
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 from pydantic import Field, StringConstraints, model_validator
 
-from pipelines.configfiles import ConfigError, ConfigModel, load_model
+from pipelines.configfiles import ConfigError, ConfigModel, load_model, validate
 from pipelines.transform.clean import name_key, title_key
 from pipelines.transform.link import ALIASES_SAME, ALIASES_SPLIT
 
@@ -144,7 +145,19 @@ def _conflicts(overrides: Overrides) -> list[str]:
 def load_overrides(raw_dir: Path) -> Overrides:
     """raw/overrides.toml, validated whole; empty when there is none."""
     path = raw_dir / OVERRIDES
-    overrides = load_model(Overrides, path) or Overrides()
+    return _without_conflicts(load_model(Overrides, path) or Overrides(), path)
+
+
+def check_overrides_text(text: str, path: Path) -> Overrides:
+    """Validate what is about to be written to ``path`` as overrides.toml would be read."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(path, [f"not valid TOML: {err}"]) from None
+    return _without_conflicts(validate(Overrides, data, path), path)
+
+
+def _without_conflicts(overrides: Overrides, path: Path) -> Overrides:
     problems = _conflicts(overrides)
     if problems:
         raise ConfigError(path, problems)

@@ -33,13 +33,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.types.entrypoint import EntrypointType
 
 import pipelines.extract as extract
-from pipelines import progress, publish, report
+from pipelines import progress, report, store
 from pipelines.config import TASK_RUNNERS, Settings, check_layout, default_sql_dir
 from pipelines.configfiles import check_raw_config
 from pipelines.curation import unmatched_references
 from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
-from pipelines.load import clean_extract_cache, prune_extract_cache
+from pipelines.look.report import markdown_link
 from pipelines.refresh import (
     PlannedDump,
     RunSummary,
@@ -62,6 +62,7 @@ from pipelines.sources import (
     resolve_raw,
     unread_extraction,
 )
+from pipelines.store import clean_extract_cache, prune_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 
 # Polars already uses every core inside a batch; a few batches keep both busy
@@ -113,13 +114,13 @@ def stage_task(tables, warehouse_dir: Path, sql_dir: Path, info: dict) -> Staged
 def promote_task(staged: StagedVersion, warehouse_dir: Path) -> str | None:
     if staged.path is None:
         return staged.version
-    return publish.promote(warehouse_dir, staged.path)
+    return store.promote(warehouse_dir, staged.path)
 
 
 @task(name="clean-up", cache_policy=NO_CACHE, **_FS_RETRIES)
 def clean_up_task(warehouse_dir: Path, keep_versions: int, cache_dir: Path, keys: set[str]):
     progress.checkpoint("clean-up")
-    publish.prune_versions(warehouse_dir, keep_versions)
+    store.prune_versions(warehouse_dir, keep_versions)
     prune_extract_cache(cache_dir, keys)
 
 
@@ -135,7 +136,7 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
     warehouse = settings.warehouse_dir
     where.stage = "discover"
     with timer("discover"):
-        recovered = publish.recover(warehouse)
+        recovered = store.recover(warehouse)
         recovered += [
             f"removed half-written cache entry {name}"
             for name in clean_extract_cache(settings.cache_dir)
@@ -168,7 +169,7 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         config_warnings = unmatched_references(settings.raw_dir, tables["records"])
         progress.checkpoint("link")
     where.stage = "stage"
-    previous = publish.current_version(warehouse)
+    previous = store.current_version(warehouse)
     with timer("stage"):
         info = build_info(
             plan,
@@ -306,7 +307,7 @@ def refresh_flow(
     try:
         # Before the lock, which would create the warehouse folder.
         check_layout(settings.raw_dir, settings.warehouse_dir)
-        with publish.warehouse_lock(
+        with store.warehouse_lock(
             settings.warehouse_dir,
             wait=settings.wait_for_lock,
             on_wait=lambda holder: logger.warning("waiting for the warehouse lock (%s)", holder),
@@ -320,7 +321,7 @@ def refresh_flow(
         )
         raise
     create_markdown_artifact(
-        report.to_markdown(summary),
+        report.to_markdown(summary) + markdown_link(settings.database_path),
         key=REPORT_KEY,
         description="What this paperlake refresh read, quarantined, merged and published",
     )

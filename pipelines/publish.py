@@ -1,4 +1,4 @@
-"""Publish the warehouse: the DuckDB file, and the versions readers see.
+"""Publish the warehouse: build and test the DuckDB file of a version.
 
 The Parquet tables are copied into schema ``lake`` of a new database file, the
 views in ``sql/`` are applied layer by layer (staging, then marts), the marts'
@@ -7,28 +7,16 @@ rows are computed once into schema ``materialized``, the SQL data tests in
 renamed into place. The file is self-contained: it opens from any working
 directory, read-only, and in DuckDB releases from 1.0 on.
 
-Each refresh builds a whole version (tables, DuckDB file, build.json) in
-``versions/.building-<id>``; only a complete, tested build is renamed to
-``versions/<id>``, and the ``current`` symlink is switched to it with one
-rename. The names users read, ``<table>.parquet`` and ``paperlake.duckdb``,
-are symlinks through ``current``, so every one of them moves to the new
-version at that same instant, and a reader holding a file open keeps the old
-inode. A ``.lock`` (flock, released by the kernel even on kill -9) lets one
-refresh or rollback at a time change the folder.
+The versioned folder it is built in, and how a build is published, are
+``pipelines.warehouse``.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import shutil
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +24,7 @@ import duckdb
 
 from pipelines import __version__, progress
 from pipelines.errors import PaperlakeError
+from pipelines.store import BUILD_INFO, BUILDING, DATABASE, fsync_dir, utc_now
 
 # Readable by DuckDB 1.0 and later, which is what BI tools bundle.
 STORAGE_VERSION = "v1.0.0"
@@ -147,135 +136,6 @@ def publish(parquet_files: dict[str, Path], database_path: Path, sql_dir: Path) 
     return int(n_views)
 
 
-# --- The versioned warehouse folder -------------------------------------------
-
-DATABASE = "paperlake.duckdb"
-BUILD_INFO = "build.json"
-VERSIONS = "versions"
-CURRENT = "current"
-LOCK = ".lock"
-BUILDING = ".building-"
-TRASH = ".trash-"
-# The files of a version that get a stable name in the warehouse folder.
-PUBLISHED_SUFFIXES = (".parquet", ".duckdb")
-
-
-class WarehouseBusy(PaperlakeError):
-    """Another refresh or rollback holds the warehouse lock."""
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make renames inside ``path`` durable (a crash cannot undo a switch we reported)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def lock_holder(warehouse_dir: Path) -> str | None:
-    """Who holds the warehouse lock ("pid 12 since ..."), or None when nobody does."""
-    path = warehouse_dir / LOCK
-    if not path.exists():
-        return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        # A shared probe: it never blocks, and it fails only while a writer holds it.
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown process"
-    finally:
-        os.close(fd)  # closing drops the probe's lock
-    return None
-
-
-@contextmanager
-def warehouse_lock(
-    warehouse_dir: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
-    """Hold the warehouse's exclusive lock; raise WarehouseBusy (or wait) if another has it."""
-    warehouse_dir.mkdir(parents=True, exist_ok=True)
-    path = warehouse_dir / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        acquired = False
-        # A few quick tries: `paperlake status` probing at the same instant must
-        # not make a refresh give up.
-        for _ in range(10):
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                acquired = True
-                break
-            except BlockingIOError:
-                time.sleep(0.05)
-        if not acquired:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
-            if not wait:
-                raise WarehouseBusy(
-                    f"{path}: another refresh or rollback is running ({holder}); "
-                    "try again when it ends, or pass --wait"
-                )
-            if on_wait:
-                on_wait(holder)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {_now()}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # releases the lock; the kernel does the same on kill -9
-
-
-def _versions_dir(warehouse_dir: Path) -> Path:
-    return warehouse_dir / VERSIONS
-
-
-def version_ids(warehouse_dir: Path) -> list[str]:
-    """Complete versions, oldest first (a version dir exists only once it is whole)."""
-    root = _versions_dir(warehouse_dir)
-    if not root.is_dir():
-        return []
-    ids = [p.name for p in root.iterdir() if p.name.isdigit() and p.is_dir()]
-    return sorted(ids, key=int)
-
-
-def current_version(warehouse_dir: Path) -> str | None:
-    """The published version's id, or None before the first versioned publish."""
-    link = warehouse_dir / CURRENT
-    if not link.is_symlink():
-        return None
-    return Path(os.readlink(link)).name
-
-
-def read_build_info(warehouse_dir: Path, version: str) -> dict[str, Any]:
-    """A version's build.json: when, from which inputs and with which counts it was built."""
-    path = _versions_dir(warehouse_dir) / version / BUILD_INFO
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise PaperlakeError(f"{path}: cannot read the build record: {err}") from None
-
-
-def begin_version(warehouse_dir: Path) -> Path:
-    """An empty staging folder for the next version (``versions/.building-<id>``)."""
-    root = _versions_dir(warehouse_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    # The newest version is never pruned, so max + 1 never reuses an id.
-    ids = [int(v) for v in version_ids(warehouse_dir)]
-    staging = root / f"{BUILDING}{max(ids, default=0) + 1}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    return staging
-
-
-def discard_version(staging: Path) -> None:
-    """Delete a staging folder that will not be published."""
-    shutil.rmtree(staging, ignore_errors=True)
-
-
 def fingerprint(parquet_files: dict[str, Path], sql_dir: Path) -> str:
     """A hash of everything a version's content depends on: table bytes, sql/, the code version.
 
@@ -303,127 +163,11 @@ def finish_version(
     record = {
         **info,
         "version": staging.name.removeprefix(BUILDING),
-        "built_at": _now(),
+        "built_at": utc_now(),
         "n_views": n_views,
     }
     tmp = staging / f".{BUILD_INFO}.tmp"
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, staging / BUILD_INFO)
-    _fsync_dir(staging)
+    fsync_dir(staging)
     return n_views
-
-
-def _switch_current(warehouse_dir: Path, version: str) -> None:
-    """Point ``current`` at ``versions/<version>`` with one atomic rename."""
-    tmp = warehouse_dir / f".{CURRENT}.tmp-{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    os.symlink(f"{VERSIONS}/{version}", tmp)
-    os.replace(tmp, warehouse_dir / CURRENT)
-    _fsync_dir(warehouse_dir)
-
-
-def sync_links(warehouse_dir: Path) -> None:
-    """Give every published file of ``current`` its stable name ``<name>`` -> ``current/<name>``.
-
-    The links only change when a table appears or disappears (or on the first
-    versioned publish, replacing the plain files an older paperlake wrote);
-    switching versions is the ``current`` rename alone.
-    """
-    current = warehouse_dir / CURRENT
-    names = sorted(p.name for p in current.iterdir() if p.suffix in PUBLISHED_SUFFIXES)
-    for name in names:
-        link, target = warehouse_dir / name, f"{CURRENT}/{name}"
-        if link.is_symlink() and os.readlink(link) == target:
-            continue
-        tmp = warehouse_dir / f".{name}.tmp-{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        os.symlink(target, tmp)
-        os.replace(tmp, link)
-    for link in warehouse_dir.iterdir():
-        # A table the published version no longer has: drop its dangling name.
-        if link.is_symlink() and os.readlink(link).startswith(f"{CURRENT}/") and not link.exists():
-            link.unlink()
-    _fsync_dir(warehouse_dir)
-
-
-def promote(warehouse_dir: Path, staging: Path) -> str:
-    """Publish a finished staging folder: rename it to its version, switch ``current``.
-
-    Safe to call again after a failure part-way (the task retries on OSError).
-    """
-    version = staging.name.removeprefix(BUILDING)
-    final = _versions_dir(warehouse_dir) / version
-    if staging.exists():
-        os.replace(staging, final)
-        _fsync_dir(final.parent)
-    if not (final / BUILD_INFO).exists():
-        raise PaperlakeError(f"{final}: version is incomplete, not published")
-    progress.checkpoint("promote")
-    _switch_current(warehouse_dir, version)
-    progress.checkpoint("switch")
-    sync_links(warehouse_dir)
-    return version
-
-
-def prune_versions(warehouse_dir: Path, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` versions (never the current one). Returns them."""
-    ids = version_ids(warehouse_dir)
-    current = current_version(warehouse_dir)
-    keep_ids = set(ids[-max(keep, 1) :]) | {current}
-    removed = []
-    for version in ids:
-        if version in keep_ids:
-            continue
-        # Rename first: a half-deleted version must never look like a whole one.
-        trash = _versions_dir(warehouse_dir) / f"{TRASH}{version}"
-        os.replace(_versions_dir(warehouse_dir) / version, trash)
-        shutil.rmtree(trash, ignore_errors=True)
-        removed.append(version)
-    return removed
-
-
-def recover(warehouse_dir: Path) -> list[str]:
-    """Clean what a killed run left (staging folders, temp files); repair the names.
-
-    Call only while holding the lock: then nothing else is writing these.
-    """
-    notes = []
-    root = _versions_dir(warehouse_dir)
-    if root.is_dir():
-        for path in sorted(root.iterdir()):
-            if path.name.startswith((BUILDING, TRASH)):
-                shutil.rmtree(path, ignore_errors=True)
-                notes.append(f"removed {path} left by an interrupted run")
-    if warehouse_dir.is_dir():
-        for path in sorted(warehouse_dir.glob(".*.tmp*")):
-            path.unlink(missing_ok=True)
-            notes.append(f"removed {path} left by an interrupted run")
-    if (warehouse_dir / CURRENT).exists():
-        sync_links(warehouse_dir)
-    return notes
-
-
-def rollback(warehouse_dir: Path, to: str | None = None) -> tuple[str | None, str]:
-    """Publish an older kept version again (default: the one before the current).
-
-    Returns (previous current version, now current version). Takes the lock.
-    """
-    with warehouse_lock(warehouse_dir):
-        recover(warehouse_dir)
-        ids = version_ids(warehouse_dir)
-        current = current_version(warehouse_dir)
-        if to is None:
-            older = [v for v in ids if current is None or int(v) < int(current)]
-            if not older:
-                raise PaperlakeError(
-                    f"{warehouse_dir}: no version older than {current} is kept "
-                    f"(kept: {', '.join(ids) or 'none'})"
-                )
-            to = older[-1]
-        if to not in ids:
-            raise PaperlakeError(
-                f"{warehouse_dir}: version {to} is not kept (kept: {', '.join(ids) or 'none'})"
-            )
-        _switch_current(warehouse_dir, to)
-        sync_links(warehouse_dir)
-        return current, to

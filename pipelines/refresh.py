@@ -17,17 +17,19 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import __version__, progress, publish
+from pipelines import __version__, progress, publish, store
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.files import hash_regular, read_regular
-from pipelines.load import read_extract_cache, write_extract_cache, write_tables
+from pipelines.load import write_tables
+from pipelines.look.report import write_version_report
 from pipelines.sources import DumpFile, SkippedEntry, unread_extraction
+from pipelines.store import read_extract_cache, write_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
-from pipelines.transform.glued import resplit_glued_titles
+from pipelines.transform.glued import WEAK, resplit_glued_titles
 from pipelines.transform.link import build_papers
 from pipelines.transform.network import author_network
 from pipelines.transform.profiles import profile_owners
@@ -87,6 +89,8 @@ class RunSummary:
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTS))
     # Papers linked from more than one record: paper_id, title, n_records, sources.
     merges: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # Records kept with a flag (is_cut, is_future_date): their ids, lines, title, date.
+    flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
     extraction: dict[str, str] = field(default_factory=dict)  # source_file -> parsed/reused
     version: str | None = None  # the version published after this run
     previous_version: str | None = None
@@ -280,7 +284,7 @@ def link_tables(
         decisions=dict(
             linked.paper_matches.group_by("decision").len().sort("decision").iter_rows()
         ),
-        weak_splits=records.filter(pl.col("title_split").is_in(["fallback", "none"]))
+        weak_splits=records.filter(pl.col("title_split").is_in(WEAK))
         .select("record_id", "title")
         .rows(),
         notes=linked.notes,
@@ -367,27 +371,29 @@ def stage_version(
     When the build equals the published version (same fingerprint) it is
     dropped, and the current version stays: no new version, no new bytes.
     """
-    staging = publish.begin_version(warehouse_dir)
+    staging = store.begin_version(warehouse_dir)
     try:
         written = write_tables(tables, staging)
         progress.checkpoint("load")
         fingerprint = publish.fingerprint(written, sql_dir)
-        current = publish.current_version(warehouse_dir)
+        current = store.current_version(warehouse_dir)
         if current is not None:
             try:
-                current_info = publish.read_build_info(warehouse_dir, current)
+                current_info = store.read_build_info(warehouse_dir, current)
             except PaperlakeError:
                 current_info = {}  # a damaged record must not block the next version
             if current_info.get("fingerprint") == fingerprint:
-                publish.discard_version(staging)
+                store.discard_version(staging)
                 return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
         n_views = publish.finish_version(
             staging, written, sql_dir, {**info, "fingerprint": fingerprint}
         )
+        # The version's report, from its own tested DuckDB file, beside it.
+        write_version_report(staging)
     except BaseException:
-        publish.discard_version(staging)
+        store.discard_version(staging)
         raise
-    version = staging.name.removeprefix(publish.BUILDING)
+    version = staging.name.removeprefix(store.BUILDING)
     return StagedVersion(staging, version, n_views, False)
 
 
@@ -413,6 +419,17 @@ def summarize(
         n_authors=tables["authors"].height,
         rejects=tables["rejects"],
         merges=merges,
+        flagged=tables["records"]
+        .filter(pl.col("is_cut") | pl.col("is_future_date"))
+        .select(
+            "source_file",
+            "line_start",
+            "line_end",
+            "title",
+            "date_text",
+            "is_cut",
+            "is_future_date",
+        ),
         extraction=extraction,
         warnings=notes,
     )

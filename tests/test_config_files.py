@@ -221,3 +221,21 @@ def test_unmatched_entries_warn_in_the_report_and_fail_strict(
     (raw / "overrides.toml").write_text('[[apart]]\nrecords = ["a.txt#0", "a.txt#1"]\n')
     clean = runner.invoke(app, [*args, "--warehouse", str(tmp_path / "w3"), "--strict"])
     assert clean.exit_code == 0, clean.output
+
+
+def test_a_review_answer_that_would_conflict_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    from pipelines.look.review import Answer, add_answers
+
+    text = (
+        '[[merge]]\nrecords = ["a.txt#1", "b.txt#2"]\n\n'
+        '[[merge]]\nrecords = ["b.txt#2", "c.txt#3"]\n'
+    )
+    (tmp_path / "overrides.toml").write_text(text)
+    apart = Answer("0123456789", "apart", "a.txt#1", "c.txt#3", "A", "C")
+    with pytest.raises(PaperlakeError, match=r"merge\[1\] and merge\[2\] and apart\[1\]"):
+        add_answers(tmp_path, [apart])
+    assert (tmp_path / "overrides.toml").read_text() == text
+    # An answer that conflicts with nothing is written, and reads back.
+    add_answers(tmp_path, [Answer("9876543210", "apart", "a.txt#1", "d.txt#4", "A", "D")])
+    check_raw_config(tmp_path)
+    assert 'records = ["a.txt#1", "d.txt#4"]' in (tmp_path / "overrides.toml").read_text()

@@ -22,7 +22,7 @@ import pytest
 from conftest import PAPERLAKE, RAW
 from typer.testing import CliRunner
 
-from pipelines import publish
+from pipelines import store
 from pipelines.cli import app
 from pipelines.progress import PAUSE_AT, PAUSE_FILE
 
@@ -150,7 +150,7 @@ def test_kill_at_every_stage_leaves_a_readable_warehouse(
     for stage, (visible, leftover) in KILL_STAGES.items():
         new = "B" if old == "A" else "A"
         _set_variant(raw, new)
-        before = publish.current_version(warehouse)
+        before = store.current_version(warehouse)
         proc, marker = _start_refresh(processes, subprocess_env, raw, warehouse, pause_at=stage)
         _wait_paused(proc, marker)
         os.killpg(proc.pid, signal.SIGKILL)
@@ -159,9 +159,9 @@ def test_kill_at_every_stage_leaves_a_readable_warehouse(
 
         seen = old if visible == "old" else new
         assert _counts(warehouse) == expected[seen], stage
-        assert publish.lock_holder(warehouse) is None, stage  # the kernel dropped the lock
+        assert store.lock_holder(warehouse) is None, stage  # the kernel dropped the lock
         if leftover == "unswitched":
-            assert publish.version_ids(warehouse)[-1] != publish.current_version(warehouse)
+            assert store.version_ids(warehouse)[-1] != store.current_version(warehouse)
         elif leftover == ".paperlake.duckdb.tmp-":
             assert any((warehouse / "versions").glob(f".building-*/{leftover}*")), stage
         elif leftover:
@@ -169,7 +169,7 @@ def test_kill_at_every_stage_leaves_a_readable_warehouse(
         else:
             assert _leftovers(warehouse) == [], stage
         if visible == "new":
-            assert publish.current_version(warehouse) != before
+            assert store.current_version(warehouse) != before
 
         # The next run recovers on its own and publishes the new variant.
         output = _refresh(raw, warehouse)
@@ -177,7 +177,7 @@ def test_kill_at_every_stage_leaves_a_readable_warehouse(
         assert _leftovers(warehouse) == [], stage
         if visible == "old":
             assert "Published version" in output, stage
-            assert publish.current_version(warehouse) == publish.version_ids(warehouse)[-1]
+            assert store.current_version(warehouse) == store.version_ids(warehouse)[-1]
         old = new
 
 
@@ -255,7 +255,7 @@ def test_readers_never_see_an_error_or_a_mix(
     for variant in ("B", "A", "B"):
         _set_variant(raw, variant)
         assert "Published version" in _refresh(raw, warehouse, "--keep", "1")
-    assert publish.version_ids(warehouse) == ["4"]
+    assert store.version_ids(warehouse) == ["4"]
 
     # Let the reopening reader see the last version before stopping both.
     seen = {mode: [] for mode in readers}
@@ -305,4 +305,4 @@ def test_a_second_refresh_is_refused_or_waits(
     # It ran after the first one had published, not beside it.
     assert "Nothing changed: version 2" in out
     assert _counts(warehouse) == expected["B"]
-    assert publish.version_ids(warehouse) == ["1", "2"]
+    assert store.version_ids(warehouse) == ["1", "2"]

@@ -163,3 +163,10 @@ def test_detect_and_formats_commands() -> None:
     assert result.exit_code == 0 and "collapsed_profile_page" in result.output
     listed = runner.invoke(app, ["formats"])
     assert all(name in listed.output for name in ("profile_page", "daily_papers"))
+
+
+def test_detect_reads_the_whole_file() -> None:
+    result = runner.invoke(app, ["detect", str(RAW / "001_f44773a72a01ad56.txt")])
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 0
+    assert "all 311" in text and "43 category/date lines" in text

@@ -10,13 +10,14 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from conftest import RAW
 from typer.testing import CliRunner
 
 import pipelines.flows
 import pipelines.refresh
-from pipelines import publish
+from pipelines import store
 from pipelines.cli import EXIT_FAILED, EXIT_USAGE, app
 from pipelines.config import default_sql_dir
 from pipelines.errors import PaperlakeError
@@ -80,8 +81,8 @@ def test_a_failing_data_test_leaves_the_warehouse_untouched(
         refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse), sql_dir=str(sql))
     # Bad data fails the same way twice: it is not retried.
     assert len(staged) == 1
-    assert publish.current_version(warehouse) == "1"
-    assert publish.version_ids(warehouse) == ["1"]
+    assert store.current_version(warehouse) == "1"
+    assert store.version_ids(warehouse) == ["1"]
     assert [p.name for p in (warehouse / "versions").iterdir()] == ["1"]  # no staging left
     assert {p.name: p.read_bytes() for p in warehouse.glob("*.parquet")} == before
     assert _n_sources(warehouse) == 5
@@ -115,7 +116,7 @@ def test_versions_are_kept_pruned_and_rolled_back(
         assert f"Published version {expected}" in output
         _toggle(raw)
     # Versions 1 and 3 had five dumps, 2 and 4 had four.
-    assert publish.version_ids(warehouse) == ["3", "4"]
+    assert store.version_ids(warehouse) == ["3", "4"]
     assert _n_sources(warehouse) == 4
 
     result = _invoke("rollback", "--warehouse", str(warehouse))
@@ -143,7 +144,7 @@ def test_status_without_a_warehouse(tmp_path: Path) -> None:
 
 def test_the_lock_refuses_a_second_writer(prefect_harness, raw: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "wh"
-    with publish.warehouse_lock(warehouse):
+    with store.warehouse_lock(warehouse):
         refused = _invoke("refresh", "--raw", str(raw), "--warehouse", str(warehouse))
         assert refused.exit_code == EXIT_FAILED
         assert "another refresh or rollback is running" in refused.output
@@ -172,3 +173,18 @@ def test_a_warehouse_from_before_versions_is_taken_over(
         assert os.readlink(warehouse / name) == f"current/{name}"
     assert not (warehouse / ".paperlake.duckdb.tmp-1234").exists()
     assert _n_sources(warehouse) == 5
+
+
+def test_state_is_kept_with_the_version_it_was_built_with(tmp_path):
+    """A run reads the state of the published version; a rollback brings its state back."""
+    warehouse = tmp_path / "warehouse"
+    assert store.read_state(warehouse, "links") is None  # nothing published yet
+    for n in (1, 2):
+        staging = store.begin_version(warehouse)
+        store.write_state(staging, "links", pl.DataFrame({"run": [n]}))
+        (staging / store.BUILD_INFO).write_text("{}", encoding="utf-8")
+        store.promote(warehouse, staging)
+        assert store.read_state(warehouse, "links")["run"].to_list() == [n]
+    assert store.read_state(warehouse, "no such state") is None
+    store.rollback(warehouse)
+    assert store.read_state(warehouse, "links")["run"].to_list() == [1]

@@ -269,6 +269,11 @@ def test_cut_author_lists_are_marked_partial(con) -> None:
 
 
 MUTATIONS = {
+    # The symmetric view with one direction only (a < b, as coauthor_pairs).
+    "coauthors_match_pairs": (
+        "coauthors",
+        "select * from coauthors_ok where author_id < coauthor_id",
+    ),
     # A self-join without the a < b rule lists every pair twice.
     "coauthor_pairs_ordered": (
         "coauthor_pairs",

@@ -15,7 +15,7 @@ import threading
 
 # Importing a module registers its commands; --help lists them in this order.
 # isort: off
-from pipelines.cli import run, versions, inspect  # noqa: F401
+from pipelines.cli import run, versions, inspect, look  # noqa: F401
 
 # isort: on
 from pipelines.cli.common import (

@@ -26,14 +26,15 @@ from pipelines.errors import PaperlakeError
 def detect(
     files: Annotated[list[Path], typer.Argument(help="Dump files to inspect.")],
 ) -> None:
-    """Say which format each file is detected as, and why (exit 1 if one cannot be read)."""
+    """Say which format each file is detected as, and why, reading every line of it
+    (exit 1 if one cannot be read)."""
     from pipelines.extract import detect_format
     from pipelines.extract.text import decode_dump, split_lines
     from pipelines.files import read_regular
     from pipelines.sources import printable
 
     table = Table()
-    for col in ("file", "format", "encoding", "why"):
+    for col in ("file", "format", "encoding", "lines read", "why"):
         table.add_column(col)
     unreadable = []
     for path in files:
@@ -43,15 +44,22 @@ def detect(
             decoded = decode_dump(read_regular(path))
         except OSError as err:
             why = str(err.strerror or err)
-            table.add_row(shown, "[red]unreadable[/]", "", escape(why))
+            table.add_row(shown, "[red]unreadable[/]", "", "", escape(why))
             unreadable.append(f"{printable(str(path))}: {why}")
             continue
         if decoded.is_binary:
-            table.add_row(shown, "[red]binary[/]", decoded.encoding, escape(decoded.note or ""))
+            table.add_row(shown, "[red]binary[/]", decoded.encoding, "", escape(decoded.note or ""))
             continue
-        result = detect_format(split_lines(decoded.text))
+        # The whole file: the counts in the reason are the file's, not a window's.
+        lines = split_lines(decoded.text)
+        result = detect_format(lines, max_lines=None)
+        why = result.reason + (f"; {decoded.note}" if decoded.note else "")
         table.add_row(
-            shown, result.format or "[red]unknown[/]", decoded.encoding, escape(result.reason)
+            shown,
+            result.format or "[red]unknown[/]",
+            decoded.encoding,
+            f"all {lines.height}",
+            escape(why),
         )
     console.print(table)
     if unreadable:

@@ -268,7 +268,7 @@ def _check_folders(raw: Path, warehouse: Path, debug: bool) -> None:
 def _run_refresh(server: TemporaryServer | None, **parameters):
     """Check the configuration and the lock, then run the flow against the server."""
     from pipelines.configfiles import check_raw_config
-    from pipelines.publish import lock_holder
+    from pipelines.store import lock_holder
 
     raw, warehouse = Path(parameters["raw_dir"]), Path(parameters["warehouse_dir"])
     # Bad configuration fails here, every problem one line, before the flow starts.

@@ -25,22 +25,22 @@ def status(
     warehouse: Annotated[Path, WAREHOUSE_OPTION] = Path("warehouse"),
 ) -> None:
     """Print the published version: when and from which inputs it was built, its counts."""
-    from pipelines import publish
+    from pipelines import store
 
     try:
-        current = publish.current_version(warehouse)
-        holder = publish.lock_holder(warehouse)
+        current = store.current_version(warehouse)
+        holder = store.lock_holder(warehouse)
         if current is None:
-            if (warehouse / publish.DATABASE).is_file():
+            if (warehouse / store.DATABASE).is_file():
                 console.print(
                     f"{warehouse} was published by a paperlake without versions; "
                     "the next refresh makes it version 1."
                 )
                 return
             fail(nothing_published(warehouse), False)
-        info = publish.read_build_info(warehouse, current)
-        kept = publish.version_ids(warehouse)
-        infos = {v: publish.read_build_info(warehouse, v) for v in kept}
+        info = store.read_build_info(warehouse, current)
+        kept = store.version_ids(warehouse)
+        infos = {v: store.read_build_info(warehouse, v) for v in kept}
     except PaperlakeError as err:
         fail(str(err), False)
     except OSError as err:
@@ -111,17 +111,17 @@ def rollback(
     warehouse: Annotated[Path, WAREHOUSE_OPTION] = Path("warehouse"),
 ) -> None:
     """Publish an older kept version again (see paperlake status)."""
-    from pipelines import publish
+    from pipelines import store
 
     if to is not None and not to.removeprefix("v").isdigit():
         fail(f"--to {to!r}: a version is a number, as paperlake status lists", False, EXIT_USAGE)
     # Checked before the lock is taken: taking it would create the folder.
-    if not warehouse.is_dir() or publish.current_version(warehouse) is None:
-        if (warehouse / publish.DATABASE).is_file():  # published before versions existed
+    if not warehouse.is_dir() or store.current_version(warehouse) is None:
+        if (warehouse / store.DATABASE).is_file():  # published before versions existed
             fail(f"{warehouse}: no kept version to roll back to", False)
         fail(nothing_published(warehouse), False)
     try:
-        was, now = publish.rollback(warehouse, to.removeprefix("v") if to else None)
+        was, now = store.rollback(warehouse, to.removeprefix("v") if to else None)
     except PaperlakeError as err:
         fail(str(err), False)
     except OSError as err:

@@ -33,6 +33,7 @@ import polars as pl
 
 from pipelines.config import MatchConfig
 from pipelines.transform.clean import has_markup, name_key
+from pipelines.transform.glued import WEAK
 from pipelines.transform.ids import stable_ids
 from pipelines.transform.match import MATCHES, match_records
 
@@ -185,7 +186,7 @@ def build_papers(
     ranked = records.join(matched.clusters, on="record_id")
     ranked = ranked.join(_paper_ids(ranked), on="cluster").with_columns(
         markup=has_markup(pl.col("title")),
-        weak_split=pl.col("title_split").is_in(["fallback", "none"]).fill_null(False),
+        weak_split=pl.col("title_split").is_in(WEAK).fill_null(False),
         printed_year=pl.col("date_text").str.contains(r"\d{4}$").fill_null(False),
         n_authors=pl.col("authors").list.len().cast(pl.Int64),
         abstract_len=pl.col("abstract").str.len_chars().cast(pl.Int64),
