@@ -118,7 +118,8 @@ def step_stages(raw: Path, warehouse: Path) -> dict:
     out: dict[str, dict] = {}
 
     start = time.perf_counter()
-    dumps, _ = resolve_dumps(raw, None)
+    # The incremental step's raw folder is symbolic links to the corpus (see _link_raw).
+    dumps, _ = resolve_dumps(raw, None, follow_links=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(extract_batch, batches(dumps, 2 * workers)))
     extracted = sorted(
@@ -204,7 +205,8 @@ def step_flow(raw: Path, warehouse: Path) -> dict:
     start = time.perf_counter()
     from pipelines.flows import refresh_flow
 
-    summary = refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse))
+    # follow_links: the incremental step's raw folder is symbolic links to the corpus.
+    summary = refresh_flow(raw_dir=str(raw), warehouse_dir=str(warehouse), follow_links=True)
     return {
         "seconds": time.perf_counter() - start,
         "stage_seconds": summary.stage_seconds,

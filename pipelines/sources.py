@@ -230,9 +230,11 @@ def resolve_raw(raw_dir: Path, as_of: date | None, follow_links: bool = False) -
     return RawInputs(dumps, scan.skipped, warnings)
 
 
-def resolve_dumps(raw_dir: Path, as_of: date | None) -> tuple[list[DumpFile], list[str]]:
+def resolve_dumps(
+    raw_dir: Path, as_of: date | None, follow_links: bool = False
+) -> tuple[list[DumpFile], list[str]]:
     """The dumps with their capture dates, and warnings (entries not read among them)."""
-    found = resolve_raw(raw_dir, as_of)
+    found = resolve_raw(raw_dir, as_of, follow_links)
     skipped = [f"{s.source_file}: {s.reason}" for s in found.skipped]
     return found.dumps, found.warnings + skipped
 
