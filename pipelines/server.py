@@ -77,6 +77,15 @@ def configured_api_url() -> str | None:
     return url if isinstance(url, str) and url else None
 
 
+def is_healthy(api_url: str, timeout: float = 2) -> bool:
+    """Whether the Prefect API at ``api_url`` answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -152,13 +161,9 @@ class TemporaryServer:
                 raise PaperlakeError(
                     f"the temporary Prefect server exited with code {code}: {self._last_line()}"
                 )
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        self.ready_after = time.perf_counter() - self.started_at
-                        return self.ready_after
-            except (urllib.error.URLError, OSError):
-                pass
+            if is_healthy(self.api_url):
+                self.ready_after = time.perf_counter() - self.started_at
+                return self.ready_after
             time.sleep(0.05)
         self.stop()
         raise PaperlakeError(

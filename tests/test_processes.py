@@ -114,6 +114,9 @@ def test_a_finished_refresh_leaves_no_process_behind(tmp_path: Path, started) ->
     assert "Published version 1" in out
     assert "Prefect: a temporary server on 127.0.0.1:" in " ".join(out.split())
     assert not _gone_within(children, 20)
+    # paperlake status says which Prefect API the next refresh reports to: none here.
+    status = _status(tmp_path, _own_server_env(tmp_path))
+    assert "Prefect: no server configured; a refresh starts a temporary one" in status
     # What benchmarks/startup.py reads from the report: the stages and the server's wait.
     split = phases(out, wall=100.0, after=0.0)
     assert split["stages"] > 0 and split["server ready after its start"] > 0
@@ -130,3 +133,18 @@ def test_a_configured_prefect_server_is_used_and_none_is_started(
     assert proc.returncode == 0, out + err
     assert f"Prefect: the server at {prefect_harness} (no start-up)" in " ".join(out.split())
     assert phases(out, wall=100.0, after=0.0)["server wait"] == 0
+    assert f"Prefect: refreshes report to {prefect_harness} (answers)." in _status(
+        tmp_path, subprocess_env
+    )
+
+
+def _status(tmp_path: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [*PAPERLAKE, "status", "--warehouse", str(tmp_path / "wh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return " ".join(result.stdout.split())

@@ -61,6 +61,7 @@ def status(
         f"A refresh is running now ({escape(holder)})." if holder else "No refresh is running.",
         highlight=False,
     )
+    console.print(escape(prefect_api_line()), highlight=False)
 
     files = Table(title="Inputs", title_justify="left")
     for col in ("file", "sha256", "format", "captured", "date from", "records"):
@@ -100,6 +101,20 @@ def status(
             "published" if v == current else "",
         )
     console.print(versions)
+
+
+def prefect_api_line() -> str:
+    """Which Prefect API the next refresh reports to, and whether it answers."""
+    from pipelines.server import configured_api_url, is_healthy
+
+    url = configured_api_url()
+    if url is None:
+        return (
+            "Prefect: no server configured; a refresh starts a temporary one for its run "
+            "(set PREFECT_API_URL to use a running server)."
+        )
+    state = "answers" if is_healthy(url) else "does not answer"
+    return f"Prefect: refreshes report to {url} ({state})."
 
 
 @app.command()
