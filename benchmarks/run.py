@@ -376,6 +376,7 @@ def benchmark(
 
     from benchmarks.generate import GenConfig, generate
     from benchmarks.truth import pairwise_score, truth_records
+    from pipelines.store import read_table
 
     raw = corpus / "raw"
     env = _child_env(work / "prefect-home")
@@ -402,10 +403,8 @@ def benchmark(
     truth = truth_records(corpus)
     score = pairwise_score(
         truth,
-        pl.read_parquet(warehouse / "paper_sources.parquet"),
-        pl.read_parquet(
-            warehouse / "records.parquet", columns=["source_file", "record_index", "line_start"]
-        ),
+        read_table(warehouse, "paper_sources"),
+        read_table(warehouse, "records", ["source_file", "record_index", "line_start"]),
     )
     res["linkage"] = {
         "precision": score.precision,

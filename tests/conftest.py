@@ -50,3 +50,21 @@ def subprocess_env(prefect_harness, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture
 def sample_dumps() -> list[Path]:
     return sorted(p for p in RAW.glob("*.txt"))
+
+
+def read_table(warehouse: Path, name: str):
+    """A published table, read as a user reads it: its Delta table at the published version."""
+    from pipelines.store import read_table as read
+
+    return read(warehouse, name)
+
+
+def table_bytes(warehouse: Path) -> dict[str, bytes]:
+    """The published tables' data files, ``table/file`` -> bytes."""
+    from pipelines.store import published_tables
+
+    return {
+        f"{name}/{path.name}": path.read_bytes()
+        for name, table in published_tables(warehouse).items()
+        for path in table.files
+    }

@@ -17,7 +17,7 @@ import duckdb
 import networkx as nx
 import polars as pl
 import pytest
-from conftest import CAPTURE, RAW, ROOT
+from conftest import CAPTURE, RAW, ROOT, read_table
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
@@ -25,9 +25,8 @@ from pipelines.cli import app
 from pipelines.config import default_sql_dir
 from pipelines.dictionary import dictionary_of
 from pipelines.export import nodes_path
-from pipelines.load import write_tables
-from pipelines.publish import publish, run_data_tests
-from pipelines.refresh import combine, extract_batch, link_tables
+from pipelines.publish import run_data_tests
+from pipelines.refresh import combine, extract_batch, link_tables, load_and_publish
 from pipelines.sources import resolve_dumps
 from pipelines.transform.network import coauthor_pairs
 
@@ -96,8 +95,7 @@ def _build(raw: Path, out: Path) -> Path:
     """The refresh stages without Prefect, for hand-made raw folders."""
     dumps, _ = resolve_dumps(raw, CAPTURE)
     tables, _ = link_tables(combine(extract_batch(dumps)), raw)
-    database = out / "paperlake.duckdb"
-    publish(write_tables(tables, out), database, default_sql_dir())
+    database, _ = load_and_publish(tables, out, default_sql_dir())
     return database
 
 
@@ -183,16 +181,16 @@ def test_coauthor_pairs_view_matches_the_python_computation(con, warehouse: Path
         "select author_id_a, author_id_b, n_papers, fractional_weight "
         "from coauthor_pairs order by all"
     ).pl()
-    polars = coauthor_pairs(pl.read_parquet(warehouse / "paper_authors.parquet"))
+    polars = coauthor_pairs(read_table(warehouse, "paper_authors"))
     assert sql.height > 100
     assert_frame_equal(sql, polars, check_dtypes=False)
     assert sql.filter(pl.col("author_id_a") >= pl.col("author_id_b")).height == 0
 
 
 def test_topic_year_adds_up_to_paper_topics(con, warehouse: Path) -> None:
-    papers = pl.read_parquet(warehouse / "papers.parquet")
+    papers = read_table(warehouse, "papers")
     tagged = (
-        pl.read_parquet(warehouse / "paper_topics.parquet")
+        read_table(warehouse, "paper_topics")
         .join(papers.select("paper_id", "year"), on="paper_id")
         .filter(pl.col("year").is_not_null())
         .select("paper_id", "topic")
@@ -334,8 +332,8 @@ def test_network_table_is_checked_against_pairs(warehouse: Path, tmp_path: Path)
     con = duckdb.connect(str(copy))
     try:
         con.execute(
-            "update lake.author_network set degree = degree + 1 "
-            "where author_id = (select min(author_id) from lake.author_network)"
+            "update lake.author_network_data set degree = degree + 1 "
+            "where author_id = (select min(author_id) from lake.author_network_data)"
         )
         con.execute("comment on column author_summary.name is null")
         failed = {f.name for f in run_data_tests(con, default_sql_dir())}
