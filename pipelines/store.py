@@ -215,18 +215,23 @@ def published_tables(warehouse_dir: Path) -> dict[str, PublishedTable]:
     ``DeltaTable(path, version=v)``, Spark's ``versionAsOf``), or read its
     ``files``: they never change and stay while the version is kept.
     """
-    version = current_version(warehouse_dir)
-    if version is None:
-        raise PaperlakeError(f"{warehouse_dir}: no published warehouse (run paperlake refresh)")
-    files = table_files(read_build_info(warehouse_dir, version))
+    for _ in range(10):
+        version = current_version(warehouse_dir)
+        if version is None:
+            raise PaperlakeError(f"{warehouse_dir}: no published warehouse (run paperlake refresh)")
+        try:
+            info = read_build_info(warehouse_dir, version)
+            break
+        except PaperlakeError:
+            # Pruned between reading `current` and its record: a newer one is published.
+            if current_version(warehouse_dir) == version:
+                raise
+    files = table_files(info)
     root = tables_dir(warehouse_dir).resolve()
     out = {}
     for name, table in sorted(files.items()):
-        out[name] = PublishedTable(
-            root / name,
-            int(table.delta_version or 0),
-            tuple(root / name / f.name for f in table.files),
-        )
+        paths = tuple(root / name / f.name for f in table.files)
+        out[name] = PublishedTable(root / name, int(table.delta_version or 0), paths)
     return out
 
 
@@ -387,8 +392,9 @@ def delete_unused_files(warehouse_dir: Path) -> list[str]:
     return removed
 
 
-def _layout(info: dict[str, Any]) -> int | None:
-    return info.get("layout")
+def _has_tables(info: dict[str, Any]) -> bool:
+    """Whether a build record names its tables' files (paperlake 0.1's do not)."""
+    return TABLE_FILES in info
 
 
 def recover(warehouse_dir: Path) -> list[str]:
@@ -411,17 +417,20 @@ def recover(warehouse_dir: Path) -> list[str]:
         for path in sorted(warehouse_dir.glob(".*.tmp*")):
             path.unlink(missing_ok=True)
             notes.append(f"removed {path} left by an interrupted run")
+        for path in sorted(tables_dir(warehouse_dir).glob("*/.tmp-*")):
+            path.unlink(missing_ok=True)
+            notes.append(f"removed {path} left by an interrupted run")
     current = current_version(warehouse_dir)
     if current is None or not (warehouse_dir / CURRENT).exists():
         return notes
     info = read_build_info(warehouse_dir, current)
-    if _layout(info) is not None:
+    if _has_tables(info):
         _mark_published(warehouse_dir, current)
         for version in _complete_versions(warehouse_dir):
             if version == current or _is_published(warehouse_dir, version):
                 continue
             try:
-                unpublished = _layout(read_build_info(warehouse_dir, version)) is not None
+                unpublished = _has_tables(read_build_info(warehouse_dir, version))
             except PaperlakeError:
                 unpublished = True  # no readable record: never a whole published version
             if unpublished:
@@ -448,8 +457,6 @@ def rollback(warehouse_dir: Path, to: str | None = None) -> tuple[str | None, st
     old version or the new one. Returns (previous current version, now current
     version). Takes the lock.
     """
-    if not (warehouse_dir / CURRENT).is_symlink():
-        raise PaperlakeError(f"{warehouse_dir}: no published warehouse to roll back")
     with warehouse_lock(warehouse_dir):
         recover(warehouse_dir)
         ids = [
