@@ -372,7 +372,6 @@ def benchmark(
     repeat: int = 1,
 ) -> dict:
     """Run every step on ``corpus`` (made by benchmarks.generate); return the figures."""
-    import polars as pl
 
     from benchmarks.generate import GenConfig, generate
     from benchmarks.truth import pairwise_score, truth_records

@@ -248,10 +248,11 @@ def _update_table(
         con.execute(f"insert into {target} select * from read_parquet(?)", [paths])
         return
     for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
-        con.execute(f"create or replace temp table {temp} as select * from {target} limit 0")
+        rows = identifier(temp)
+        con.execute(f"create or replace temp table {rows} as select * from {target} limit 0")
         if names:
             paths = _paths(tables_dir, name, names)
-            con.execute(f"insert into {temp} select * from read_parquet(?)", [paths])
+            con.execute(f"insert into {rows} select * from read_parquet(?)", [paths])
     columns = ", ".join(identifier(c) for c in key)
     match = " and ".join(f"t.{identifier(c)} is not distinct from k.{identifier(c)}" for c in key)
     con.execute(

@@ -39,6 +39,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from deltalake import DeltaTable
 
 from pipelines import progress
 from pipelines.delta import TableFiles, delete_unreferenced, follow, snapshot
@@ -99,11 +101,29 @@ def lock_holder(warehouse_dir: Path) -> str | None:
     return None
 
 
+# Delta Lake libraries (delta-rs, DuckDB's delta extension, Polars) parse a
+# table's location as a URL path: a control character such as a newline, or a
+# %-escape, cannot be in it. Everything else (quotes, spaces, ;, --, any
+# letter) is fine.
+_NOT_A_DELTA_LOCATION = re.compile(r"[\x00-\x1f\x7f]|%[0-9A-Fa-f]{2}")
+
+
+def check_location(warehouse_dir: Path) -> None:
+    """Refuse a warehouse whose Delta tables no Delta Lake reader could open."""
+    found = _NOT_A_DELTA_LOCATION.search(str(warehouse_dir.absolute()))
+    if found:
+        raise PaperlakeError(
+            f"{str(warehouse_dir.absolute())!r}: a warehouse path cannot hold {found.group()!r} "
+            "(Delta Lake readers cannot open tables there); choose another --warehouse"
+        )
+
+
 @contextmanager
 def warehouse_lock(
     warehouse_dir: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold the warehouse's exclusive lock; raise WarehouseBusy (or wait) if another has it."""
+    check_location(warehouse_dir)
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     path = warehouse_dir / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -242,9 +262,13 @@ def read_table(warehouse_dir: Path, name: str, columns: list[str] | None = None)
     the table's newest snapshot.
     """
     if current_version(warehouse_dir) is None:
-        return pl.read_delta(str(tables_dir(warehouse_dir) / name), columns=columns)
-    table = published_tables(warehouse_dir)[name]
-    return pl.read_delta(str(table.path), version=table.delta_version, columns=columns)
+        path, version = tables_dir(warehouse_dir) / name, None
+    else:
+        table = published_tables(warehouse_dir)[name]
+        path, version = table.path, table.delta_version
+    # deltalake, not pl.read_delta: Polars cannot open a table whose path has a space.
+    arrow = DeltaTable(path, version=version).to_pyarrow_table(columns=columns)
+    return pl.from_arrow(arrow)
 
 
 def begin_version(warehouse_dir: Path) -> Path:

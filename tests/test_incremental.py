@@ -95,9 +95,7 @@ def test_changed_and_removed_dumps(
     for table in ("sources", "records", "profiles", "paper_sources"):
         files = read_table(warehouse, table)["source_file"].unique()
         assert REMOVED not in files.to_list(), table
-    titles = read_table(warehouse, "records").filter(
-        pl.col("source_file") == CHANGED
-    )["title"]
+    titles = read_table(warehouse, "records").filter(pl.col("source_file") == CHANGED)["title"]
     assert titles.str.starts_with("MGG-2: Accelerating").sum() == 1
     assert titles.str.starts_with("MGG: Accelerating").sum() == 0
 
