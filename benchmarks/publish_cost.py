@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import time
 from datetime import date
@@ -99,7 +100,7 @@ def main() -> None:
     _link_raw(args.corpus / "raw", extra / "raw", plus_one)
 
     rss = PeakRss()
-    out: dict = {"corpus": str(args.corpus)}
+    out: dict = {"corpus": str(args.corpus), "load_average_before": os.getloadavg()}
     tables = _tables(args.corpus / "raw")
     out["full"] = _publish(tables, args.work / "warehouse", rss)
     del tables
@@ -109,6 +110,7 @@ def main() -> None:
     out["tables_identical"] = _table_files(args.work / "warehouse") == _table_files(
         args.work / "scratch"
     )
+    out["load_average_after"] = os.getloadavg()
     print(json.dumps(out, indent=1))
 
 

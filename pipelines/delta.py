@@ -128,7 +128,9 @@ def snapshot(path: Path, version: int | None = None) -> Snapshot | None:
     if not (path / LOG).is_dir():
         return None
     try:
-        table = DeltaTable(path, version=version)
+        # Resolved: deltalake joins a relative path to the working directory,
+        # which may hold characters a Delta location cannot (check_location).
+        table = DeltaTable(path.resolve(), version=version)
         actions = pl.DataFrame(table.get_add_actions(flatten=True)).select("path", "size_bytes")
         schema = json.dumps(json.loads(table.schema().to_json()), sort_keys=True)
     except (DeltaError, OSError) as err:
@@ -168,7 +170,7 @@ def follow(path: Path, target: TableFiles, note: str) -> int:
         current = snapshot(path)
         if current is None:
             create_table_with_add_actions(
-                str(path),
+                str(path.resolve()),
                 schema,
                 [_add(path, f) for f in target.files],
                 mode="error",
@@ -178,7 +180,7 @@ def follow(path: Path, target: TableFiles, note: str) -> int:
             return 0
         if set(current.sizes) == target.names and current.schema == target.schema:
             return current.version
-        table = DeltaTable(path)
+        table = DeltaTable(path.resolve())
         if current.schema != target.schema:
             # A new schema replaces every file: "overwrite" removes the old ones.
             actions: list = [_add(path, f) for f in target.files]

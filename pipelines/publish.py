@@ -28,7 +28,7 @@ import hashlib
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,10 @@ MEMORY_FRACTION = 0.25
 # An incremental build reloads a table whole when more than this share of its
 # rows is in changed files: diffing would cost more than loading.
 RELOAD_SHARE = 0.5
+# Rows deleted in place leave free blocks behind: once a file updated in place
+# has grown past this multiple of its size when last built in full, the next
+# build is a full one again.
+MAX_GROWTH = 2.0
 
 
 def lake_table(name: str) -> str:
@@ -82,6 +86,8 @@ class BuildReport:
     changed_tables: list[str] = field(default_factory=list)
     recomputed_views: list[str] = field(default_factory=list)
     tests_run: int = 0
+    # Size of the file when it was last built in full (incremental builds grow it).
+    full_build_bytes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +95,7 @@ class BuildReport:
             "changed_tables": self.changed_tables,
             "recomputed_views": self.recomputed_views,
             "tests_run": self.tests_run,
+            "full_build_bytes": self.full_build_bytes,
         }
 
 
@@ -290,6 +297,9 @@ def _can_update(previous: Previous | None, tables: dict[str, TableFiles], sql_di
         __version__,
     ):
         return False
+    full_bytes = int(info.get("publish", {}).get("full_build_bytes") or 0)
+    if previous.database.stat().st_size > MAX_GROWTH * full_bytes:
+        return False
     old = previous.tables()
     return set(old) == set(tables) and all(old[n].schema == t.schema for n, t in tables.items())
 
@@ -325,17 +335,26 @@ def build_database(
         else:
             report = _build(tmp, scratch, tables, tables_dir, sql_dir, graph)
     except duckdb.Error as err:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         verb = "written" if isinstance(err, duckdb.IOException) else "built"
         raise PaperlakeError(f"{database_path}: could not be {verb}: {_one_line(err)}") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     progress.checkpoint("publish")
     os.replace(tmp, database_path)
-    return report
+    if report.mode == "full":
+        return replace(report, full_build_bytes=database_path.stat().st_size)
+    full_bytes = int(previous.info.get("publish", {}).get("full_build_bytes") or 0)
+    return replace(report, full_build_bytes=full_bytes)
+
+
+def _discard(database: Path) -> None:
+    """Delete a DuckDB file that will not be published, and its write-ahead log."""
+    database.unlink(missing_ok=True)
+    database.with_name(f"{database.name}.wal").unlink(missing_ok=True)
 
 
 def _finish(con, sql_dir: Path, only: set[Path] | None) -> tuple[int, int]:

@@ -110,10 +110,11 @@ _NOT_A_DELTA_LOCATION = re.compile(r"[\x00-\x1f\x7f]|%[0-9A-Fa-f]{2}")
 
 def check_location(warehouse_dir: Path) -> None:
     """Refuse a warehouse whose Delta tables no Delta Lake reader could open."""
-    found = _NOT_A_DELTA_LOCATION.search(str(warehouse_dir.absolute()))
+    where = str(warehouse_dir.resolve())
+    found = _NOT_A_DELTA_LOCATION.search(where)
     if found:
         raise PaperlakeError(
-            f"{str(warehouse_dir.absolute())!r}: a warehouse path cannot hold {found.group()!r} "
+            f"{where!r}: a warehouse path cannot hold {found.group()!r} "
             "(Delta Lake readers cannot open tables there); choose another --warehouse"
         )
 
@@ -228,13 +229,14 @@ class PublishedTable:
     files: tuple[Path, ...]
 
 
-def published_tables(warehouse_dir: Path) -> dict[str, PublishedTable]:
+def published_tables(warehouse_dir: Path | str) -> dict[str, PublishedTable]:
     """The published version's tables, for reading several of them as one version.
 
     Read each table at its ``delta_version`` (``pl.scan_delta(path, version=v)``,
     ``DeltaTable(path, version=v)``, Spark's ``versionAsOf``), or read its
     ``files``: they never change and stay while the version is kept.
     """
+    warehouse_dir = Path(warehouse_dir)
     for _ in range(10):
         version = current_version(warehouse_dir)
         if version is None:
@@ -255,19 +257,22 @@ def published_tables(warehouse_dir: Path) -> dict[str, PublishedTable]:
     return out
 
 
-def read_table(warehouse_dir: Path, name: str, columns: list[str] | None = None) -> pl.DataFrame:
+def read_table(
+    warehouse_dir: Path | str, name: str, columns: list[str] | None = None
+) -> pl.DataFrame:
     """Table ``name`` as published (at its published Delta version), as one frame.
 
     A warehouse built without versions (``refresh.load_and_publish``) gives
     the table's newest snapshot.
     """
+    warehouse_dir = Path(warehouse_dir)
     if current_version(warehouse_dir) is None:
         path, version = tables_dir(warehouse_dir) / name, None
     else:
         table = published_tables(warehouse_dir)[name]
         path, version = table.path, table.delta_version
     # deltalake, not pl.read_delta: Polars cannot open a table whose path has a space.
-    arrow = DeltaTable(path, version=version).to_pyarrow_table(columns=columns)
+    arrow = DeltaTable(path.resolve(), version=version).to_pyarrow_table(columns=columns)
     return pl.from_arrow(arrow)
 
 

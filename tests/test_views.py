@@ -345,36 +345,75 @@ def test_network_table_is_checked_against_pairs(warehouse: Path, tmp_path: Path)
 # --- BI access ------------------------------------------------------------------
 
 
-def test_sqlalchemy_reads_every_view_read_only_from_another_directory(
-    warehouse: Path, tmp_path: Path
-) -> None:
-    database = (warehouse / "paperlake.duckdb").resolve()
+def _inspect(database: Path, cwd: Path, plugin: bool) -> dict:
+    """What a BI tool (Superset) asks SQLAlchemy, run in another process and directory."""
+    url = f"duckdb:///{database}" + ("?plugin=paperlake" if plugin else "")
     script = textwrap.dedent(
         f"""
         import json
         import sqlalchemy as sa
-        engine = sa.create_engine("duckdb:///{database}", connect_args={{"read_only": True}})
-        counts = {{}}
+        engine = sa.create_engine({url!r}, connect_args={{"read_only": True}})
+        inspector = sa.inspect(engine)
+        out = {{"schemas": inspector.get_schema_names(), "tables": inspector.get_table_names(),
+               "main_tables": inspector.get_table_names(schema="main"),
+               "views": inspector.get_view_names(), "columns": {{}}, "keys": {{}}, "counts": {{}}}}
         with engine.connect() as conn:
-            for view in sa.inspect(engine).get_view_names():
+            for view in out["views"]:
+                try:
+                    out["columns"][view] = [
+                        [c["name"], c.get("comment")] for c in inspector.get_columns(view)
+                    ]
+                except Exception as err:
+                    out["columns"][view] = repr(err)
+                out["keys"][view] = inspector.get_pk_constraint(view)["constrained_columns"]
                 rows = conn.execute(sa.text(f'select * from "{{view}}"')).fetchall()
-                counts[view] = len(rows)
+                out["counts"][view] = len(rows)
             try:
                 conn.execute(sa.text("create table scratch (a integer)"))
-                writable = True
+                out["writable"] = True
             except Exception:
-                writable = False
-        print(json.dumps({{"counts": counts, "writable": writable}}))
+                out["writable"] = False
+        print(json.dumps(out))
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, check=True
     )
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_bi_tools_list_each_view_once_with_its_columns_and_comments(
+    warehouse: Path, con, tmp_path: Path
+) -> None:
+    database = (warehouse / "paperlake.duckdb").resolve()
+    report = _inspect(database, tmp_path, plugin=True)
     assert report["writable"] is False
-    assert set(CONTRACT) <= set(report["counts"])
+    views = report["views"]
+    assert set(CONTRACT) <= set(views) and len(views) == len(set(views))
+    # Schema main lists views only; no internal table shares a view's name.
+    assert report["main_tables"] == []
+    assert not set(report["tables"]) & set(views)
+    assert {"paperlake.main", "paperlake.lake", "paperlake.materialized"} <= set(report["schemas"])
+    for view in views:
+        expected = con.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where table_name = ? and schema_name = 'main' order by column_index",
+            [view],
+        ).fetchall()
+        # One entry per column, in order, each with its comment.
+        assert report["columns"][view] == [list(c) for c in expected], view
+        assert all(comment for _, comment in report["columns"][view]), view
+        assert report["keys"][view] == []
     for view in CONTRACT:
         assert report["counts"][view] > 0, view
+
+
+def test_without_the_plugin_duckdb_engine_cannot_list_columns(warehouse: Path, tmp_path: Path):
+    """Why pipelines/bi.py exists: if this starts to pass, the pinned duckdb-engine was
+    fixed and the plugin can go."""
+    report = _inspect((warehouse / "paperlake.duckdb").resolve(), tmp_path, plugin=False)
+    assert all("pg_collation" in str(c) for c in report["columns"].values())
+    assert report["keys"]["papers"] == []  # keys work without it: the file defines regclass
 
 
 def test_data_dictionary_is_current(warehouse: Path) -> None:
