@@ -51,6 +51,9 @@ class DataFile:
     rows: int
     size: int
     stats: str  # Delta's per-file statistics (JSON): numRecords, nullCount, min/max of keys
+    # SHA-256 of the rows before compression (Arrow IPC): equal rows are found
+    # without compressing them again. Only a shortcut: the name is the truth.
+    rows_digest: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,14 @@ class TableFiles:
     def from_json(cls, data: dict[str, Any]) -> TableFiles:
         return cls(
             files=tuple(
-                DataFile(f["name"], int(f["bucket"]), int(f["rows"]), int(f["size"]), f["stats"])
+                DataFile(
+                    f["name"],
+                    int(f["bucket"]),
+                    int(f["rows"]),
+                    int(f["size"]),
+                    f["stats"],
+                    f.get("rows_digest", ""),
+                )
                 for f in data["files"]
             ),
             schema=json.dumps(data["schema"], sort_keys=True),

@@ -143,11 +143,31 @@ def file_stats(frame: pl.DataFrame, keys: Collection[str]) -> str:
     return json.dumps(stats, sort_keys=True, separators=(",", ":"))
 
 
+def rows_digest(frame: pl.DataFrame) -> str:
+    """SHA-256 of the rows as uncompressed Arrow IPC: cheap next to compressing them."""
+    buffer = io.BytesIO()
+    # The oldest format: plain offsets and bytes, not views into shared buffers.
+    frame.write_ipc(buffer, compression="uncompressed", compat_level=pl.CompatLevel.oldest())
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
 def write_data_file(
-    frame: pl.DataFrame, bucket: int, table_dir: Path, keys: Collection[str]
+    frame: pl.DataFrame,
+    bucket: int,
+    table_dir: Path,
+    keys: Collection[str],
+    previous: Collection[DataFile] = (),
 ) -> DataFile:
-    """Write one bucket's rows (already in order) as a content-named file; an
-    existing file of that name already holds these bytes and is kept."""
+    """Write one bucket's rows (already in order) as a content-named file.
+
+    When ``previous`` (the published files of this bucket) holds the same rows,
+    its file is kept without compressing them again; an existing file of the
+    same name already holds these bytes and is kept too.
+    """
+    digest = rows_digest(frame)
+    for old in previous:
+        if old.rows_digest == digest and (table_dir / old.name).is_file():
+            return old
     data = _write_parquet(frame)
     name = f"b{bucket:03d}-{hashlib.sha256(data).hexdigest()[:40]}.parquet"
     path = table_dir / name
@@ -159,7 +179,7 @@ def write_data_file(
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    return DataFile(name, bucket, frame.height, len(data), file_stats(frame, keys))
+    return DataFile(name, bucket, frame.height, len(data), file_stats(frame, keys), digest)
 
 
 class _Homes:
@@ -240,21 +260,25 @@ def write_table(
     layout = layout_of(name, schema.names())
     table_schema = delta_schema(schema)
     homes = homes or _Homes(None)
-    reuse: dict[int, list[DataFile]] = {}
+    reuse: dict[int, list[DataFile]] = {}  # buckets the caller knows unchanged
+    before: dict[int, list[DataFile]] = {}  # the published files, by bucket
     if (
         previous is not None
         and previous.schema == table_schema
         and previous.buckets == layout.buckets
     ):
+        for file in previous.files:
+            before.setdefault(file.bucket, []).append(file)
         for bucket in unchanged:
-            reuse[bucket] = [f for f in previous.files if f.bucket == bucket]
+            reuse[bucket] = before.get(bucket, [])
     files: list[DataFile] = []
     if layout.split_by == ONE_FILE:
         if reuse.get(0):
             files = reuse[0]
         else:
             whole = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-            files = [write_data_file(_sorted(whole, layout.order), 0, table_dir, layout.order)]
+            part = _sorted(whole, layout.order)
+            files = [write_data_file(part, 0, table_dir, layout.order, before.get(0, ()))]
         return TableFiles(tuple(files), table_schema, layout.buckets)
 
     if isinstance(frame, pl.DataFrame):
@@ -280,7 +304,8 @@ def write_table(
                 files += reuse[bucket]
             else:
                 part = frame[rows.slice(start, length)]
-                files.append(write_data_file(part, bucket, table_dir, layout.order))
+                old = before.get(bucket, ())
+                files.append(write_data_file(part, bucket, table_dir, layout.order, old))
             start += length
     else:
         keyed = _with_key(frame, layout, homes)
@@ -297,7 +322,8 @@ def write_table(
                 .sort(layout.order, nulls_last=True, maintain_order=True)
                 .collect()
             )
-            files.append(write_data_file(part, bucket, table_dir, layout.order))
+            old = before.get(bucket, ())
+            files.append(write_data_file(part, bucket, table_dir, layout.order, old))
     if not files:
         empty = frame.head(0).collect() if isinstance(frame, pl.LazyFrame) else frame.head(0)
         files = [write_data_file(empty, 0, table_dir, layout.order)]

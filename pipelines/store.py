@@ -452,7 +452,12 @@ def recover(warehouse_dir: Path) -> list[str]:
     current = current_version(warehouse_dir)
     if current is None or not (warehouse_dir / CURRENT).exists():
         return notes
-    info = read_build_info(warehouse_dir, current)
+    try:
+        info = read_build_info(warehouse_dir, current)
+    except PaperlakeError as err:
+        # A damaged record must not block the next version, which replaces it.
+        notes.append(f"{err}; the Delta tables were not checked")
+        info = {}
     if _has_tables(info):
         _mark_published(warehouse_dir, current)
         for version in _complete_versions(warehouse_dir):
