@@ -88,6 +88,7 @@ class TableFiles:
                     "rows": f.rows,
                     "size": f.size,
                     "stats": f.stats,
+                    "rows_digest": f.rows_digest,
                 }
                 for f in self.files
             ],
