@@ -23,10 +23,9 @@ import json
 import os
 import shutil
 import time
-from datetime import date
 from pathlib import Path
 
-from benchmarks.run import MB, PeakRss, _link_raw
+from benchmarks.run import PeakRss, _link_raw, extra_dump
 
 
 def _tables(raw: Path):
@@ -78,24 +77,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     args = parser.parse_args()
 
-    from benchmarks.generate import GenConfig, generate
-
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     meta = json.loads((args.corpus / "corpus.json").read_text(encoding="utf-8"))
-    extra = args.work / "extra"
-    generate(
-        GenConfig(
-            size_bytes=MB,
-            seed=int(meta["config"]["seed"]) + 7919,
-            only_format="profile_page",
-            prefix="inc_",
-            median_records=100_000,
-            max_files=1,
-            capture_start=date(2026, 11, 22),
-        ),
-        extra,
-    )
+    extra = extra_dump(meta, args.work / "extra")
     plus_one = args.work / "raw-plus-one"
     _link_raw(args.corpus / "raw", extra / "raw", plus_one)
 
