@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import RAW
 from typer.testing import CliRunner
 
@@ -67,13 +70,15 @@ def multi():
             ).fetchone())
     published = published_tables(warehouse)
     def frame(name):
-        t = published[name]
+        t, columns = published[name], ["n_records"] if name == "sources" else ["title"]
         if kind == "polars":
-            return pl.scan_delta(str(t.path), version=t.delta_version).collect()
+            return pl.scan_delta(str(t.path), version=t.delta_version).select(columns).collect()
         if kind == "deltalake":
-            return pl.from_arrow(DeltaTable(t.path, version=t.delta_version).to_pyarrow_table())
+            table = DeltaTable(t.path, version=t.delta_version)
+            return pl.from_arrow(table.to_pyarrow_table(columns=columns))
         # DuckDB: the published version's files, which never change while it is kept.
-        return con.execute("select * from read_parquet(?)", [[str(p) for p in t.files]]).pl()
+        files = [str(p) for p in t.files]
+        return con.execute(f"select {columns[0]} from read_parquet(?)", [files]).pl()
     sources = frame("sources")
     return [sources.height, frame("records").height, int(sources["n_records"].sum()),
             frame("papers").height]
@@ -87,12 +92,38 @@ while not stop.exists():
             seen.add(json.dumps([what, query()]))
         except Exception as err:
             errors.append(f"{what}: {type(err).__name__}: {str(err)[:200]}")
-    time.sleep(0.01)  # leave the shared cores to the refreshes
+    time.sleep(0.05)  # leave the shared cores to the refreshes
 print(json.dumps({"kind": kind, "queries": n, "seen": sorted(seen), "errors": errors[:5],
                   "n_errors": len(errors)}), flush=True)
 """
 
 KINDS = ("polars", "deltalake", "duckdb delta", "duckdb file")
+
+
+def _lines(stream) -> queue.Queue:
+    """A subprocess's output lines as they come, read by a thread."""
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line.strip())
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: queue.Queue, wanted) -> str:
+    """The first line ``wanted`` accepts; fail with what came instead after PATIENCE s."""
+    seen, deadline = [], time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if wanted(line):
+            return line
+        seen.append(line)
+    pytest.fail(f"reader did not answer in {PATIENCE} s; it printed: {seen[-20:]}")
 
 
 def _refresh(raw: Path, warehouse: Path) -> None:
@@ -126,13 +157,14 @@ def test_readers_in_loops_see_one_version_across_refreshes_and_rollbacks(
                 [sys.executable, "-c", READER, kind, str(warehouse), str(stop)],
                 env={**os.environ, "POLARS_MAX_THREADS": "1"},
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stderr=subprocess.STDOUT,  # one pipe, read by a thread: nothing blocks
                 text=True,
                 start_new_session=True,
             )
             procs.append(proc)
-        for proc in procs:
-            assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        outputs = [_lines(proc.stdout) for proc in procs]
+        for lines in outputs:
+            _wait_for(lines, lambda line: line == "ready")
 
         # Refreshes that change every table, and rollbacks both ways, while they read.
         (raw / DROPPED).unlink()
@@ -148,10 +180,10 @@ def test_readers_in_loops_see_one_version_across_refreshes_and_rollbacks(
         time.sleep(1)  # let every reader see the last version too
         stop.touch()
         reports = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=PATIENCE)
-            assert proc.returncode == 0, err
-            reports.append(json.loads(out.strip().splitlines()[-1]))
+        for proc, lines in zip(procs, outputs, strict=True):
+            last = _wait_for(lines, lambda line: line.startswith("{"))
+            assert proc.wait(timeout=PATIENCE) == 0
+            reports.append(json.loads(last))
     finally:
         for proc in procs:
             if proc.poll() is None:
