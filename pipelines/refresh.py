@@ -8,6 +8,7 @@ folder) -> promote (rename into place, prune old versions and cache entries).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -17,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import __version__, progress, publish, store
+from pipelines import __version__, delta, progress, publish, store
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.errors import PaperlakeError
@@ -326,15 +327,22 @@ def analysis_tables(
 
 
 def load_and_publish(
-    tables: dict[str, pl.DataFrame], warehouse_dir: Path, sql_dir: Path
+    tables: dict[str, pl.DataFrame | pl.LazyFrame], warehouse_dir: Path, sql_dir: Path
 ) -> tuple[Path, int]:
-    """Write the tables and the DuckDB file straight into ``warehouse_dir``.
+    """Write the tables as Delta tables under ``warehouse_dir/tables`` and the DuckDB
+    file as ``warehouse_dir/paperlake.duckdb``, committed at once.
 
-    No versions, lock or cache: for benchmarks and scratch warehouses. The
-    flow publishes through ``stage_version`` instead. Returns (database, views).
+    No versions, lock, cache or rollback: for benchmarks and scratch warehouses.
+    The flow publishes through ``stage_version`` and ``store.promote`` instead.
+    Returns (database, views).
     """
-    database = warehouse_dir / "paperlake.duckdb"
-    return database, publish.publish(write_tables(tables, warehouse_dir), database, sql_dir)
+    root = store.tables_dir(warehouse_dir)
+    written = write_tables(tables, root)
+    for name, files in written.items():
+        delta.follow(root / name, files, "scratch warehouse")
+    database = warehouse_dir / store.DATABASE
+    report = publish.build_database(written, root, database, sql_dir)
+    return database, report.n_views
 
 
 def build_info(plan: list[PlannedDump], tables: dict[str, pl.DataFrame], **extra: Any) -> dict:
@@ -355,38 +363,49 @@ def build_info(plan: list[PlannedDump], tables: dict[str, pl.DataFrame], **extra
                 "cache_key": item.key,
             }
         )
-    return {
-        "paperlake_version": __version__,
-        "inputs": inputs,
-        "tables": {name: frame.height for name, frame in sorted(tables.items())},
-        **extra,
-    }
+    return {"paperlake_version": __version__, "inputs": inputs, **extra}
 
 
 def stage_version(
-    tables: dict[str, pl.DataFrame], warehouse_dir: Path, sql_dir: Path, info: dict
+    tables: dict[str, pl.DataFrame | pl.LazyFrame],
+    warehouse_dir: Path,
+    sql_dir: Path,
+    info: dict,
+    unchanged: dict[str, set[int]] | None = None,
 ) -> StagedVersion:
-    """Build the next version in a staging folder and test it; nothing readers see changes.
+    """Build the next version from the published one plus the changes; test it.
 
-    When the build equals the published version (same fingerprint) it is
-    dropped, and the current version stays: no new version, no new bytes.
+    Table data files go straight into the Delta tables' folders (no reader
+    sees a file before a commit names it); tables and buckets that did not
+    change keep their files, and ``unchanged`` (per table, buckets the caller
+    knows did not change, see ``load.source_buckets``) are not even computed.
+    The DuckDB file is updated from a copy of the published one when it can
+    be. When the build equals the published version (same fingerprint) it is
+    dropped and the current version stays: no new version, no new bytes.
     """
     staging = store.begin_version(warehouse_dir)
     try:
-        written = write_tables(tables, staging)
+        current = store.current_version(warehouse_dir)
+        current_info: dict = {}
+        if current is not None:
+            # A damaged record must not block the next version.
+            with contextlib.suppress(PaperlakeError):
+                current_info = store.read_build_info(warehouse_dir, current)
+        root = store.tables_dir(warehouse_dir)
+        written = write_tables(tables, root, store.table_files(current_info), unchanged)
         progress.checkpoint("load")
         fingerprint = publish.fingerprint(written, sql_dir)
-        current = store.current_version(warehouse_dir)
+        if current is not None and current_info.get("fingerprint") == fingerprint:
+            store.discard_version(staging)
+            return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
+        written = {n: delta.with_expected_version(root / n, t) for n, t in written.items()}
+        previous = None
         if current is not None:
-            try:
-                current_info = store.read_build_info(warehouse_dir, current)
-            except PaperlakeError:
-                current_info = {}  # a damaged record must not block the next version
-            if current_info.get("fingerprint") == fingerprint:
-                store.discard_version(staging)
-                return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
-        n_views = publish.finish_version(
-            staging, written, sql_dir, {**info, "fingerprint": fingerprint}
+            previous = publish.Previous(
+                warehouse_dir / store.VERSIONS / current / store.DATABASE, current_info
+            )
+        report = publish.finish_version(
+            staging, written, root, sql_dir, {**info, "fingerprint": fingerprint}, previous
         )
         # The version's report, from its own tested DuckDB file, beside it.
         write_version_report(staging)
@@ -394,7 +413,7 @@ def stage_version(
         store.discard_version(staging)
         raise
     version = staging.name.removeprefix(store.BUILDING)
-    return StagedVersion(staging, version, n_views, False)
+    return StagedVersion(staging, version, report.n_views, False)
 
 
 def summarize(

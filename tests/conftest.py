@@ -119,3 +119,21 @@ def look_warehouse(tmp_path_factory, prefect_harness) -> Path:
     )
     assert result.exit_code == 0, result.output
     return warehouse
+
+
+def read_table(warehouse: Path, name: str):
+    """A published table, read as a user reads it: its Delta table at the published version."""
+    from pipelines.store import read_table as read
+
+    return read(warehouse, name)
+
+
+def table_bytes(warehouse: Path) -> dict[str, bytes]:
+    """The published tables' data files, ``table/file`` -> bytes."""
+    from pipelines.store import published_tables
+
+    return {
+        f"{name}/{path.name}": path.read_bytes()
+        for name, table in published_tables(warehouse).items()
+        for path in table.files
+    }

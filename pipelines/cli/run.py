@@ -256,10 +256,12 @@ def refresh(
 def _check_folders(raw: Path, warehouse: Path, debug: bool) -> None:
     """Usage errors about --raw and --warehouse, before anything starts."""
     from pipelines.config import check_layout
+    from pipelines.store import check_location
 
     if not raw.is_dir():
         fail(f"raw folder {raw} does not exist or is not a folder", debug, EXIT_USAGE)
     try:
+        check_location(warehouse)
         check_layout(raw, warehouse)
     except PaperlakeError as err:
         fail(str(err), debug, EXIT_USAGE)

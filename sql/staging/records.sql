@@ -1,6 +1,6 @@
 -- records: one row per parsed record, before any merging.
 -- Key: (source_file, record_index); record_id is the same key as one string.
--- Reads: lake.records.
+-- Reads: lake.records_data.
 create or replace view records as
 select
     source_file,
@@ -24,7 +24,7 @@ select
     title_split,
     is_cut,
     is_future_date
-from lake.records;
+from lake.records_data;
 
 comment on view records is 'One row per record parsed from a dump, as printed, before merging: title, authors (Given Family, without et al.), dates resolved against the capture date, and the lines it came from. Key: (source_file, record_index).';
 

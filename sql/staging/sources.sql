@@ -1,5 +1,5 @@
 -- sources: one row per input file of the last refresh.
--- Key: source_file. Reads: lake.sources.
+-- Key: source_file. Reads: lake.sources_data.
 -- n_lines = n_record_lines (record spans, less lines quarantined alone inside them)
 -- + n_rejected_lines + n_furniture_lines.
 create or replace view sources as
@@ -17,7 +17,7 @@ select
     encoding,
     format_reason,
     notes
-from lake.sources;
+from lake.sources_data;
 
 comment on view sources is 'One row per input file: its hash, detected format, capture date (and where that date came from) and how its lines were accounted for. Key: source_file.';
 
