@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import PAPERLAKE, RAW
+from conftest import PAPERLAKE, RAW, read_table
 from typer.testing import CliRunner
 
 from pipelines.cli import EXIT_FAILED, EXIT_STRICT, EXIT_USAGE, app
@@ -30,7 +30,7 @@ def _refresh(raw: Path, warehouse: Path, *extra: str):
 
 
 def _sources(warehouse: Path) -> dict[str, dict]:
-    frame = pl.read_parquet(warehouse / "sources.parquet")
+    frame = read_table(warehouse, "sources")
     return {row["source_file"]: row for row in frame.iter_rows(named=True)}
 
 
@@ -92,7 +92,7 @@ def test_entries_that_are_not_files_are_listed_not_read(
     for name in reasons:
         assert sources[name]["n_lines"] == 0 and sources[name]["sha256"] is None
     # Nothing of /etc/passwd reached the warehouse.
-    rejects = pl.read_parquet(warehouse / "rejects.parquet")
+    rejects = read_table(warehouse, "rejects")
     assert rejects.filter(pl.col("raw_text").str.contains("root:")).height == 0
     assert set(rejects.filter(pl.col("raw_text").is_null())["source_file"]) == set(reasons)
     # The report lists them with their reason, and --strict counts them.
@@ -189,7 +189,7 @@ def test_a_file_name_that_is_not_utf8_is_escaped_and_the_run_goes_on(
     assert sources["caf\\xe9 \\xff.txt"]["format"] == "scholar_profile"
     assert sources["caf\\xe9 \\xff.txt"]["n_records"] == sources["good.txt"]["n_records"]
     assert "not valid UTF-8" in result.output
-    records = pl.read_parquet(warehouse / "records.parquet")
+    records = read_table(warehouse, "records")
     assert records.filter(pl.col("source_file") == "caf\\xe9 \\xff.txt").height > 0
 
 
