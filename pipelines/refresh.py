@@ -1,9 +1,11 @@
 """The refresh stages as plain functions; ``flows.py`` runs them under Prefect.
 
 plan (hash each dump, look up the extraction cache) -> extract (only the
-dumps not cached, per batch of files) -> collect (cache new extractions, read
-cached ones) -> link -> stage (Parquet, DuckDB and data tests in a staging
-folder) -> promote (rename into place, prune old versions and cache entries).
+dumps not cached, per batch of files, each batch caching what it parses) ->
+collect (every dump as a cache entry; damaged entries parsed again) -> link
+(``pipelines.linking``: from the published version's linkage state) -> stage
+(Parquet, DuckDB, data tests and the next linkage state in a staging folder)
+-> promote (rename into place, prune old versions and cache entries).
 """
 
 from __future__ import annotations
@@ -19,17 +21,17 @@ import polars as pl
 
 import pipelines.extract as extract
 from pipelines import __version__, progress, publish, store
-from pipelines.config import MatchConfig
-from pipelines.curation import read_aliases, read_overrides
 from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
+
+# The link stage lives in pipelines.linking; its entry points stay importable from here.
+from pipelines.linking import CacheSource, collect_tables, link_tables, link_warehouse  # noqa: F401
 from pipelines.load import write_tables
 from pipelines.sources import DumpFile
 from pipelines.store import extract_cache_whole, write_extract_cache
-from pipelines.taxonomy import Taxonomies, load_taxonomies
-from pipelines.transform.linkage import LinkInputs, LinkReport, LinkResult, MemorySource, relink
-from pipelines.transform.state import DUMP_PROFILES, DUMP_SOURCES, DUMPS, LinkState
+from pipelines.transform.linkage import LinkReport
+from pipelines.transform.state import LinkState
 
 # How each dump's extraction was obtained in a run.
 PARSED, REUSED = "parsed", "reused"
@@ -276,40 +278,6 @@ def collect_extractions(
     return Collected(entries, how, uncached)
 
 
-class CacheSource:
-    """The records of a run's dumps, read lazily from the extraction cache."""
-
-    def __init__(self, cache_dir: Path) -> None:
-        self.cache_dir = cache_dir
-
-    def records(self, keys):
-        return store.scan_extract_cache(self.cache_dir, list(keys), "records", RECORDS)
-
-    def rejects(self, keys):
-        return store.scan_extract_cache(self.cache_dir, list(keys), "rejects", REJECTS).drop(
-            "cache_key"
-        )
-
-    def dumps(self, keys):
-        keys = list(keys)
-        scan = store.scan_extract_cache
-        sources = scan(self.cache_dir, keys, "source", SOURCES).collect()
-        profiles = scan(self.cache_dir, keys, "profile", PROFILES).collect()
-        notes = pl.DataFrame(
-            {
-                "cache_key": keys,
-                "notes": [store.read_extract_notes(self.cache_dir, key) for key in keys],
-            },
-            schema={"cache_key": pl.String, "notes": pl.List(pl.String)},
-        )
-        dumps = notes.join(sources.select("cache_key", "source_file"), on="cache_key", how="left")
-        return (
-            dumps.select(list(DUMPS.names())),
-            sources.select(list(DUMP_SOURCES.names())),
-            profiles.select(list(DUMP_PROFILES.names())),
-        )
-
-
 def batches(dumps: list[DumpFile], n_batches: int) -> list[list[DumpFile]]:
     """Split dumps into at most ``n_batches`` batches of similar total size."""
     n_batches = max(1, min(n_batches, len(dumps)))
@@ -335,72 +303,6 @@ def combine(extracted: list[ExtractedDump]) -> dict[str, pl.DataFrame]:
         "records": stack([e.records for e in extracted], RECORDS),
         "rejects": stack([e.rejects for e in extracted], REJECTS),
         "profiles": stack([e.profile for e in extracted], PROFILES),
-    }
-
-
-def _inputs(raw_dir: Path, config: MatchConfig | None, taxonomies: Taxonomies | None) -> LinkInputs:
-    return LinkInputs(
-        config=config or MatchConfig(),
-        overrides=read_overrides(raw_dir),
-        aliases=read_aliases(raw_dir),
-        taxonomies=taxonomies or load_taxonomies(raw_dir),
-        parser_version=extract.PARSER_VERSION,
-    )
-
-
-def link_warehouse(
-    collected: Collected,
-    warehouse_dir: Path,
-    raw_dir: Path,
-    config: MatchConfig | None = None,
-    taxonomies: Taxonomies | None = None,
-) -> LinkResult:
-    """Link a run's dumps from the linkage state the published version kept.
-
-    Only what the new, changed and removed dumps touch is re-derived (a full
-    re-link when no state is kept, or overrides, aliases, taxonomies, match
-    settings or versions changed: the report says which). The tables are
-    those of ``link_tables``; the wide ones (records, papers) are LazyFrames
-    over the extraction cache. Overrides (raw/overrides.toml), aliases
-    (raw/aliases.toml) and the taxonomies are honoured.
-    """
-    old = LinkState.from_frames(lambda name: store.read_state(warehouse_dir, name))
-    return relink(
-        old,
-        collected.entries,
-        CacheSource(store.cache_dir(warehouse_dir)),
-        _inputs(raw_dir, config, taxonomies),
-        uncached=collected.uncached,
-    )
-
-
-def link_tables(
-    tables: dict[str, pl.DataFrame],
-    raw_dir: Path,
-    config: MatchConfig | None = None,
-    taxonomies: Taxonomies | None = None,
-) -> tuple[dict[str, pl.DataFrame], LinkReport]:
-    """The linked and analysis tables from extraction tables in memory, from scratch.
-
-    Adds papers, authors, paper_authors, paper_sources, paper_matches,
-    paper_field_sources, honouring raw/overrides.toml and raw/aliases.toml,
-    and the analysis tables built on them: categories, topics, paper_topics,
-    author_network (graph measures) and profile_owners. ``taxonomies``
-    defaults to raw_dir's copies of the taxonomy files, else the shipped ones.
-
-    The second look at weak title splits happens here, not at extraction, so
-    each dump's cached extraction does not depend on the other dumps.
-    """
-    source = MemorySource(tables)
-    result = relink(None, source.entries(), source, _inputs(raw_dir, config, taxonomies))
-    return collect_tables(result.tables), result.report
-
-
-def collect_tables(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, pl.DataFrame]:
-    """Every table as a DataFrame (the wide ones are LazyFrames over the source)."""
-    return {
-        name: frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-        for name, frame in tables.items()
     }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.config import MatchConfig
-from pipelines.transform.clean import title_key
+from pipelines.transform.clean import title_key, title_keys
 
 BLOCK_KEYS = ("title_key", "first_words", "last_words", "ends", "stem_set", "long_words", "letters")
 PAIRS = pl.Schema({"a": pl.UInt32, "b": pl.UInt32})
@@ -54,6 +54,14 @@ def record_title_key(title: pl.Expr) -> pl.Expr:
     return pl.when(key == "").then(title.str.to_lowercase()).otherwise(key)
 
 
+def _record_title_keys(titles: pl.Series) -> pl.Series:
+    """``record_title_key`` of a whole column (``clean.title_keys``: the same, faster)."""
+    key = title_keys(titles)
+    return pl.select(
+        pl.when(key == "").then(titles.str.to_lowercase()).otherwise(key).alias("title_key")
+    )["title_key"]
+
+
 def record_features(records: pl.DataFrame) -> pl.DataFrame:
     """``record_id``, title key, blocking keys and number tokens of each record, in input order.
 
@@ -61,7 +69,7 @@ def record_features(records: pl.DataFrame) -> pl.DataFrame:
     """
     stems = pl.col("stems")
     return (
-        records.select("record_id", title_key=record_title_key(pl.col("title")))
+        records.select("record_id", title_key=_record_title_keys(records["title"]))
         .with_columns(stems=_stems(pl.col("title_key")))
         .select(
             "record_id",

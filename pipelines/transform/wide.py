@@ -16,7 +16,7 @@ import polars as pl
 from pipelines.transform.link import PAPERS
 
 if TYPE_CHECKING:
-    from pipelines.transform.linkage import Source
+    from pipelines.transform.source import Source
 
 SPLIT_FIELDS = ("title", "authors", "authors_truncated", "affiliations", "title_split")
 # Abstracts read together for the topics: enough for long columns, a small
