@@ -227,3 +227,78 @@ def test_incremental_equals_from_scratch(
         for name, frame in result.state.frames().items():
             assert frame.equals(scratch.state.frames()[name]), name
         state = _kept(result.state, tmp_path / "state")
+
+
+# --- the pieces that make it exact ------------------------------------------------
+
+
+def _blocks(titles: dict[str, str], fresh: set[str]) -> pl.DataFrame:
+    """Blocking features of records named by id, in id order (rid = row)."""
+    from pipelines.transform.blocking import record_features
+
+    ids = sorted(titles)
+    records = pl.DataFrame({"record_id": ids, "title": [titles[k] for k in ids]})
+    return (
+        record_features(records)
+        .with_row_index("rid")
+        .with_columns(fresh=pl.col("record_id").is_in(sorted(fresh)))
+    )
+
+
+def _as_old(features: pl.DataFrame, gone: set[str]) -> pl.DataFrame:
+    return features.rename({"rid": "orid"}).with_columns(
+        gone=pl.col("record_id").is_in(sorted(gone))
+    )
+
+
+def test_a_block_that_grows_past_the_cap_drops_its_pairs_and_one_that_shrinks_gains_them() -> None:
+    from pipelines.transform.blocking import candidate_pairs, still_candidates
+
+    config = MatchConfig(max_block_size=3)
+    same = "Sparse Attention Serving on Many GPUs"
+    three = {"a": same, "b": same, "c": same}
+    before = _blocks(three, set(three))
+    pairs = candidate_pairs(before, None, config)
+    assert pairs.rows() == [(0, 1), (0, 2), (1, 2)]
+
+    # A fourth copy: the block passes the cap, so b-c is no longer a candidate
+    # (a is the block's first record and stays paired with everyone).
+    four = _blocks({**three, "d": same}, {"d"})
+    new = candidate_pairs(four, _as_old(before, set()), config)
+    assert new.rows() == [(0, 3)]
+    kept = still_candidates(pairs, four, _as_old(before, set()), config)
+    assert kept.to_list() == [True, True, False]
+
+    # The fourth copy leaves again: the block is small again and b-c a candidate anew.
+    back = _blocks(three, set())
+    again = candidate_pairs(back, _as_old(four, {"d"}), config)
+    assert (1, 2) in again.rows()
+
+
+def test_communities_of_a_component_do_not_depend_on_the_others() -> None:
+    from pipelines.transform.network import network_nodes
+
+    def clique(prefix: str, n: int) -> list[tuple[str, str]]:
+        return [(f"{prefix}{i}", f"{prefix}{j}") for i in range(n) for j in range(i + 1, n)]
+
+    # Two cliques joined by one edge (two communities), and a separate triangle.
+    edges = clique("aut_a", 5) + clique("aut_b", 5) + [("aut_a0", "aut_b0")] + clique("aut_c", 3)
+    pairs = pl.DataFrame(
+        {
+            "author_id_a": [a for a, _ in edges],
+            "author_id_b": [b for _, b in edges],
+            "n_papers": [1] * len(edges),
+            "fractional_weight": [1.0] * len(edges),
+        }
+    ).sort("author_id_a", "author_id_b")
+    ids = pl.concat([pairs["author_id_a"], pairs["author_id_b"]]).unique().sort()
+    together = network_nodes(ids, pairs)
+    alone = network_nodes(
+        ids.filter(~ids.str.starts_with("aut_c")),
+        pairs.filter(~pl.col("author_id_a").str.starts_with("aut_c")),
+    )
+    assert together.filter(~pl.col("author_id").str.starts_with("aut_c")).equals(alone)
+    communities = dict(together.select("author_id", "community").iter_rows())
+    assert communities["aut_a1"] != communities["aut_b1"]
+    assert communities["aut_a1"] == communities["aut_a4"] == "aut_a0"
+    assert communities["aut_c2"] == "aut_c0"  # a triangle: one community, its smallest id

@@ -187,11 +187,16 @@ def candidate_pairs(
                 & (pl.col("first_old") == pl.col("first_id"))
                 & ~pl.col("first_fresh")
             )
+            # Pairs of two unchanged records were candidates already when the block
+            # had the same first record, or was small (every pair a candidate).
+            known = pl.col("same_star") | pl.col("was_active")
             parts.append(
-                members.join(big.select(key, "first", "same_star", "first_fresh"), on=key)
+                members.join(
+                    big.select(key, "first", "same_star", "first_fresh", "was_active"), on=key
+                )
                 .filter(
                     (pl.col("rid") != pl.col("first"))
-                    & (~pl.col("same_star") | pl.col("fresh") | pl.col("first_fresh"))
+                    & (~known | pl.col("fresh") | pl.col("first_fresh"))
                 )
                 .select(a="first", b="rid")
             )

@@ -203,7 +203,6 @@ def relink(
             "dumps added": len(added),
             "dumps removed": len(removed),
             "records re-keyed": int(records["fresh"].sum()),
-            "pairs scored": n_scored,
             "papers re-derived": affected.len(),
             "papers removed": gone_papers.len(),
             "authors re-derived": touched.len(),
