@@ -84,8 +84,10 @@ class ToolRun:
 
 
 def read_records(warehouse: Path) -> pl.DataFrame:
-    """The parsed records of a refreshed warehouse (``records.parquet``)."""
-    return pl.read_parquet(warehouse / "records.parquet", columns=RECORD_COLUMNS)
+    """The parsed records of a refreshed warehouse (its ``records`` table)."""
+    from pipelines.store import read_table
+
+    return read_table(warehouse, "records", RECORD_COLUMNS)
 
 
 def extract_records(raw: Path) -> pl.DataFrame:

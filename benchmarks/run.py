@@ -154,7 +154,7 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
 
         rss.reset()
         start = time.perf_counter()
-        info = build_info(plan, linked.tables, counts=linked.counts)
+        info = build_info(plan, linked.tables)
         staged = stage_version(linked.tables, warehouse, default_sql_dir(), info, linked.state)
         if staged.path is not None:
             store.promote(warehouse, staged.path)
@@ -365,6 +365,25 @@ def _link_raw(corpus_raw: Path, extra_raw: Path, target: Path) -> None:
     )
 
 
+def extra_dump(meta: dict, out: Path, size: int = MB) -> Path:
+    """One new profile-page dump of ``size`` bytes for a corpus (``corpus.json``'s meta)."""
+    from benchmarks.generate import GenConfig, generate
+
+    generate(
+        GenConfig(
+            size_bytes=size,
+            seed=int(meta["config"]["seed"]) + 7919,
+            only_format="profile_page",
+            prefix="inc_",
+            median_records=100_000,
+            max_files=1,
+            capture_start=date(2026, 11, 22),
+        ),
+        out,
+    )
+    return out
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -403,10 +422,9 @@ def benchmark(
     repeat: int = 1,
 ) -> dict:
     """Run every step on ``corpus`` (made by benchmarks.generate); return the figures."""
-    import polars as pl
 
-    from benchmarks.generate import GenConfig, generate
     from benchmarks.truth import pairwise_score, truth_records
+    from pipelines.store import read_table
 
     raw = corpus / "raw"
     env = _child_env(work / "prefect-home")
@@ -437,10 +455,8 @@ def benchmark(
     truth = truth_records(corpus)
     score = pairwise_score(
         truth,
-        pl.read_parquet(warehouse / "paper_sources.parquet"),
-        pl.read_parquet(
-            warehouse / "records.parquet", columns=["source_file", "record_index", "line_start"]
-        ),
+        read_table(warehouse, "paper_sources"),
+        read_table(warehouse, "records", ["source_file", "record_index", "line_start"]),
     )
     res["linkage"] = {
         "precision": score.precision,
@@ -461,20 +477,7 @@ def benchmark(
     res["no_change"] = run_best("refresh", env, repeat, raw=raw, warehouse=warehouse)
 
     # Incremental: one new ~1 MB profile-page dump next to the corpus.
-    seed = int(meta["config"]["seed"]) + 7919
-    extra = work / "extra"
-    generate(
-        GenConfig(
-            size_bytes=extra_size,
-            seed=seed,
-            only_format="profile_page",
-            prefix="inc_",
-            median_records=100_000,
-            max_files=1,
-            capture_start=date(2026, 11, 22),
-        ),
-        extra,
-    )
+    extra = extra_dump(meta, work / "extra", extra_size)
     inc_raw = work / "raw-incremental"
     _link_raw(raw, extra / "raw", inc_raw)
     added_mb = sum(p.stat().st_size for p in (extra / "raw").glob("*.txt")) / MB

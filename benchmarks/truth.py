@@ -193,10 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, required=True, help="a refreshed warehouse")
     args = parser.parse_args(argv)
     truth = truth_records(args.corpus)
-    sources = pl.read_parquet(args.warehouse / "paper_sources.parquet")
-    records = pl.read_parquet(
-        args.warehouse / "records.parquet", columns=["source_file", "record_index", "line_start"]
-    )
+    from pipelines.store import read_table
+
+    sources = read_table(args.warehouse, "paper_sources")
+    records = read_table(args.warehouse, "records", ["source_file", "record_index", "line_start"])
     s = pairwise_score(truth, sources, records)
     print(
         f"precision {s.precision:.4f}  recall {s.recall:.4f}  ({s.records} records scored, "

@@ -125,8 +125,9 @@ DAILY_ORGS = (
 
 # --- categories -----------------------------------------------------------------
 
-# arXiv subject codes without the archive prefix, as profile pages print them,
-# with weights (systems/ML heavy, like the sample dumps).
+# arXiv subject codes as profile pages print them, with weights (systems/ML
+# heavy, like the sample dumps): cs and eess without their archive, other
+# archives with it (MATH.OC, COND-MAT.DIS-NN) or whole (HEP-LAT).
 CATEGORIES = (
     ("LG", 22),
     ("DC", 18),
@@ -150,6 +151,12 @@ CATEGORIES = (
     ("SY", 1),
     ("NE", 1),
     ("CY", 1),
+    ("STAT.ML", 1),
+    ("MATH.OC", 1),
+    ("COND-MAT.DIS-NN", 1),
+    ("PHYSICS.COMP-PH", 1),
+    ("Q-BIO.QM", 1),
+    ("HEP-LAT", 1),
 )
 
 # --- titles ----------------------------------------------------------------------

@@ -13,11 +13,10 @@ import io
 import json
 from pathlib import Path
 
-import duckdb
 import networkx as nx
 import polars as pl
 
-from pipelines.errors import PaperlakeError
+from pipelines.look.database import reading
 
 FORMATS = ("graphml", "csv", "vosviewer-json")
 
@@ -31,13 +30,7 @@ def read_coauthor_network(database: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     Nodes are all authors, sorted by author_id; edges are the co-author pairs,
     sorted, each once.
     """
-    if not database.is_file():
-        raise PaperlakeError(f"{database}: no such database; run `paperlake refresh` first")
-    try:
-        con = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as err:
-        raise PaperlakeError(f"{database}: cannot open: {err}") from None
-    try:
+    with reading(database) as con:
         nodes = con.sql(
             """
             select author_id, name, n_papers, n_coauthors, coauthor_strength,
@@ -52,10 +45,6 @@ def read_coauthor_network(database: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
             from coauthor_pairs order by author_id_a, author_id_b
             """
         ).pl()
-    except duckdb.Error as err:
-        raise PaperlakeError(f"{database}: {err}") from None
-    finally:
-        con.close()
     return nodes, edges
 
 

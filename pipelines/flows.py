@@ -33,6 +33,7 @@ from pipelines import progress, report, store
 from pipelines.config import TASK_RUNNERS, Settings, default_sql_dir
 from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
+from pipelines.look.report import markdown_link
 from pipelines.refresh import (
     PlannedDump,
     RunSummary,
@@ -170,7 +171,6 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         info = build_info(
             plan,
             tables,
-            counts=linked.counts,
             parser_version=extract.PARSER_VERSION,
             raw_dir=str(settings.raw_dir.resolve()),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
@@ -305,7 +305,7 @@ def refresh_flow(
         )
         raise
     create_markdown_artifact(
-        report.to_markdown(summary),
+        report.to_markdown(summary) + markdown_link(settings.database_path),
         key=REPORT_KEY,
         description="What this paperlake refresh read, quarantined, merged and published",
     )

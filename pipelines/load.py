@@ -1,69 +1,237 @@
-"""Write the warehouse's Parquet tables (and text files such as exports).
+"""Write the warehouse's tables as Parquet data files (and text files such as exports).
+
+A table's rows are split into buckets by a stable key, so that a change in
+a few dumps rewrites a few files and the rest keep theirs:
+
+- per-dump tables (sources, records, rejects, profiles, paper_sources,
+  profile_owners) by their ``source_file``;
+- paper tables (papers, paper_authors, paper_field_sources, paper_topics) by
+  the paper's *home dump*, the smallest ``source_file`` among its records, so
+  that the new papers of a new dump land in one file;
+- paper_matches by the dump of ``record_id_a``; author tables by ``author_id``;
+- small tables (categories, topics) in one file.
+
+A key's bucket is the first 4 bytes of its MD5 (big-endian) modulo the
+table's bucket count: the same on every machine and run. Each bucket is
+sorted by the table's order and written by Polars (ZSTD, statistics) into a
+file named ``b<bucket>-<SHA-256 of its bytes>.parquet``: the same rows give the
+same bytes and name, whether the table is written from scratch or after any
+history of refreshes. A table with no rows gets one empty file (bucket 0), so
+that its schema is in a file too.
 
 Every write goes to a temporary name and is renamed into place, so a reader
-(or the next run, after a crash) sees the old file or the new one, never half.
+(or the next run, after a crash) sees a whole file or none.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from pipelines import progress
+from pipelines.delta import DataFile, TableFiles, delta_schema
 from pipelines.store import fsync_dir
 
-# The tables a refresh writes, with the columns that order their rows.
-TABLE_ORDER: dict[str, list[str]] = {
-    "sources": ["source_file"],
-    "records": ["source_file", "record_index"],
-    "rejects": ["source_file", "line_start"],
-    "profiles": ["source_file"],
-    "papers": ["paper_id"],
-    "authors": ["author_id"],
-    "paper_authors": ["paper_id", "author_position"],
-    "paper_sources": ["paper_id", "source_file", "record_index"],
-    "paper_matches": ["record_id_a", "record_id_b"],
-    "paper_field_sources": ["paper_id", "field"],
-    "categories": ["category_code"],
-    "topics": ["topic_position"],
-    "paper_topics": ["paper_id", "topic", "method"],
-    "author_network": ["author_id"],
-    "profile_owners": ["source_file"],
+# How a table's rows are split into buckets.
+BY_SOURCE, BY_PAPER, BY_RECORD_A, BY_AUTHOR, ONE_FILE = (
+    "source_file",
+    "home dump of paper_id",
+    "dump of record_id_a",
+    "author_id",
+    "one file",
+)
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How one table is laid out in files: its row order (and key), buckets and their key."""
+
+    order: tuple[str, ...]
+    split_by: str = ONE_FILE
+    buckets: int = 1
+
+
+TABLES: dict[str, TableLayout] = {
+    "sources": TableLayout(("source_file",), BY_SOURCE, 8),
+    "records": TableLayout(("source_file", "record_index"), BY_SOURCE, 64),
+    "rejects": TableLayout(("source_file", "line_start"), BY_SOURCE, 16),
+    "profiles": TableLayout(("source_file",), BY_SOURCE, 8),
+    "papers": TableLayout(("paper_id",), BY_PAPER, 64),
+    "authors": TableLayout(("author_id",), BY_AUTHOR, 16),
+    "paper_authors": TableLayout(("paper_id", "author_position"), BY_PAPER, 32),
+    "paper_sources": TableLayout(("paper_id", "source_file", "record_index"), BY_SOURCE, 16),
+    "paper_matches": TableLayout(("record_id_a", "record_id_b"), BY_RECORD_A, 16),
+    "paper_field_sources": TableLayout(("paper_id", "field"), BY_PAPER, 32),
+    "categories": TableLayout(("category_code",)),
+    "topics": TableLayout(("topic_position",)),
+    "paper_topics": TableLayout(("paper_id", "topic", "method"), BY_PAPER, 16),
+    "author_network": TableLayout(("author_id",), BY_AUTHOR, 16),
+    "profile_owners": TableLayout(("source_file",), BY_SOURCE, 4),
 }
+# The rows' order within each file (kept for callers that sort tables themselves).
+TABLE_ORDER: dict[str, list[str]] = {name: list(t.order) for name, t in TABLES.items()}
+# String columns longer than this get no min/max in the Delta statistics.
+STATS_MAX_CHARS = 64
 
 
-def _tmp_path(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def layout_of(name: str, columns: Collection[str]) -> TableLayout:
+    """The layout of table ``name`` (a table paperlake does not know: one file, as given)."""
+    layout = TABLES.get(name, TableLayout(()))
+    order = tuple(c for c in layout.order if c in columns)
+    needed = {BY_SOURCE: "source_file", BY_PAPER: "paper_id", BY_RECORD_A: "record_id_a"}
+    needed[BY_AUTHOR] = "author_id"
+    if layout.split_by != ONE_FILE and needed[layout.split_by] not in columns:
+        return TableLayout(order)
+    return TableLayout(order, layout.split_by, layout.buckets)
 
 
-def _move_into_place(tmp: Path, path: Path) -> None:
-    fsync_dir(tmp)
-    os.replace(tmp, path)
+def bucket_of(key: str | None, buckets: int) -> int:
+    """The bucket of a key among ``buckets``: MD5's first 4 bytes, big-endian, modulo."""
+    if key is None or buckets <= 1:
+        return 0
+    return int.from_bytes(hashlib.md5(key.encode("utf-8")).digest()[:4], "big") % buckets
 
 
-def write_table(frame: pl.DataFrame, path: Path) -> None:
-    """Write one Parquet file atomically: readers see the old file or the new one."""
-    tmp = _tmp_path(path)
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
-    _move_into_place(tmp, path)
+def source_buckets(table: str, source_files: Collection[str]) -> set[int]:
+    """The buckets of ``table`` that rows of these dumps fall in (per-dump tables, and
+    paper tables for papers whose home dump is one of them)."""
+    layout = TABLES.get(table, TableLayout(()))
+    return {bucket_of(name, layout.buckets) for name in source_files}
 
 
-def write_text(text: str, path: Path) -> None:
-    """Write a UTF-8 text file (an export, the data dictionary) atomically."""
-    tmp = _tmp_path(path)
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    _move_into_place(tmp, path)
+def _write_parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=True)
+    return buffer.getvalue()
 
 
-def in_order(frame: pl.DataFrame, order: list[str]) -> pl.DataFrame:
-    """``frame`` sorted by ``order`` (stable, nulls last), and not copied when it already is.
+def _stat_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
 
-    The big tables (records, papers: every abstract) usually arrive in order;
-    a sort would still copy them whole.
+
+def file_stats(frame: pl.DataFrame, keys: Collection[str]) -> str:
+    """Delta's statistics of one data file: rows, nulls per column, min/max of keys and numbers."""
+    simple = [c for c, t in frame.schema.items() if not isinstance(t, pl.List | pl.Struct)]
+    nulls = frame.select(pl.col(simple).null_count()).row(0, named=True) if simple else {}
+    ranged = [
+        c
+        for c, t in frame.schema.items()
+        if t.is_integer() or t == pl.Date or (t == pl.String and c in keys)
+    ]
+    lows: dict[str, object] = {}
+    highs: dict[str, object] = {}
+    if frame.height and ranged:
+        lo = frame.select(pl.col(ranged).min()).row(0, named=True)
+        hi = frame.select(pl.col(ranged).max()).row(0, named=True)
+        for column in ranged:
+            if lo[column] is None:
+                continue
+            if frame.schema[column] == pl.String and max(len(lo[column]), len(hi[column])) > (
+                STATS_MAX_CHARS
+            ):
+                continue
+            lows[column], highs[column] = _stat_value(lo[column]), _stat_value(hi[column])
+    stats = {"numRecords": frame.height, "minValues": lows, "maxValues": highs, "nullCount": nulls}
+    return json.dumps(stats, sort_keys=True, separators=(",", ":"))
+
+
+def rows_digest(frame: pl.DataFrame) -> str:
+    """SHA-256 of the rows as uncompressed Arrow IPC: cheap next to compressing them."""
+    buffer = io.BytesIO()
+    # The oldest format: plain offsets and bytes, not views into shared buffers.
+    frame.write_ipc(buffer, compression="uncompressed", compat_level=pl.CompatLevel.oldest())
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+def write_data_file(
+    frame: pl.DataFrame,
+    bucket: int,
+    table_dir: Path,
+    keys: Collection[str],
+    previous: Collection[DataFile] = (),
+) -> DataFile:
+    """Write one bucket's rows (already in order) as a content-named file.
+
+    When ``previous`` (the published files of this bucket) holds the same rows,
+    its file is kept without compressing them again; an existing file of the
+    same name already holds these bytes and is kept too.
     """
+    digest = rows_digest(frame)
+    for old in previous:
+        if old.rows_digest == digest and (table_dir / old.name).is_file():
+            return old
+    data = _write_parquet(frame)
+    name = f"b{bucket:03d}-{hashlib.sha256(data).hexdigest()[:40]}.parquet"
+    path = table_dir / name
+    if not path.is_file():
+        table_dir.mkdir(parents=True, exist_ok=True)
+        tmp = table_dir / f".tmp-{name}-{os.getpid()}"
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    return DataFile(name, bucket, frame.height, len(data), file_stats(frame, keys), digest)
+
+
+class _Homes:
+    """Each paper's home dump (its smallest source_file), computed once per table set."""
+
+    def __init__(self, paper_sources: pl.DataFrame | pl.LazyFrame | None) -> None:
+        self._source = paper_sources
+        self._frame: pl.DataFrame | None = None
+
+    def frame(self) -> pl.DataFrame:
+        if self._frame is None:
+            if self._source is None:
+                self._frame = pl.DataFrame(schema={"paper_id": pl.String, "_key": pl.String})
+            else:
+                self._frame = (
+                    self._source.lazy()
+                    .group_by("paper_id")
+                    .agg(_key=pl.col("source_file").min())
+                    .collect()
+                )
+        return self._frame
+
+
+def _key_expr(layout: TableLayout) -> pl.Expr:
+    if layout.split_by == BY_SOURCE:
+        return pl.col("source_file")
+    if layout.split_by == BY_RECORD_A:
+        return pl.col("record_id_a").str.replace(r"#[^#]*$", "")
+    if layout.split_by == BY_AUTHOR:
+        return pl.col("author_id")
+    return pl.col("_key")  # BY_PAPER: joined from the homes
+
+
+def _with_key(frame: pl.LazyFrame, layout: TableLayout, homes: _Homes) -> pl.LazyFrame:
+    """``frame`` with its bucket key as ``_key``; a row without one keys on ""."""
+    if layout.split_by == BY_PAPER:
+        frame = frame.join(homes.frame().lazy(), on="paper_id", how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(_key=_key_expr(layout))
+    return frame.with_columns(pl.col("_key").fill_null(""))
+
+
+def _bucket_map(keys: pl.Series, buckets: int) -> pl.DataFrame:
+    values = keys.unique().to_list()
+    return pl.DataFrame(
+        {"_key": values, "_bucket": [bucket_of(v, buckets) for v in values]},
+        schema={"_key": pl.String, "_bucket": pl.UInt16},
+    )
+
+
+def _sorted(frame: pl.DataFrame, order: tuple[str, ...]) -> pl.DataFrame:
+    """``frame`` sorted by ``order`` (stable, nulls last), not copied when it already is."""
     if not order or frame.height < 2:
         return frame
     rows = frame.select(pl.arg_sort_by(order, nulls_last=True, maintain_order=True)).to_series()
@@ -72,14 +240,141 @@ def in_order(frame: pl.DataFrame, order: list[str]) -> pl.DataFrame:
     return frame[rows]
 
 
-def write_tables(tables: dict[str, pl.DataFrame], warehouse_dir: Path) -> dict[str, Path]:
-    """Write every table, rows in a fixed order so equal input gives equal bytes."""
+def write_table(
+    name: str,
+    frame: pl.DataFrame | pl.LazyFrame,
+    table_dir: Path,
+    previous: TableFiles | None = None,
+    unchanged: Collection[int] = (),
+    homes: _Homes | None = None,
+) -> TableFiles:
+    """Write one table's data files, bucket by bucket; return its file set.
+
+    Buckets in ``unchanged`` that hold rows reuse ``previous``'s files without
+    being written (a bucket without rows has no file); the hint is ignored
+    when the schema or bucket count differs. A
+    LazyFrame is collected once per bucket written, filtered to that bucket's
+    keys, so only one bucket's rows are in memory at a time.
+    """
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    layout = layout_of(name, schema.names())
+    table_schema = delta_schema(schema)
+    homes = homes or _Homes(None)
+    reuse: dict[int, list[DataFile]] = {}  # buckets the caller knows unchanged
+    before: dict[int, list[DataFile]] = {}  # the published files, by bucket
+    if (
+        previous is not None
+        and previous.schema == table_schema
+        and previous.buckets == layout.buckets
+    ):
+        for file in previous.files:
+            before.setdefault(file.bucket, []).append(file)
+        for bucket in unchanged:
+            reuse[bucket] = before.get(bucket, [])
+    files: list[DataFile] = []
+    if layout.split_by == ONE_FILE:
+        if reuse.get(0):
+            files = reuse[0]
+        else:
+            whole = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+            part = _sorted(whole, layout.order)
+            files = [write_data_file(part, 0, table_dir, layout.order, before.get(0, ()))]
+        return TableFiles(tuple(files), table_schema, layout.buckets)
+
+    if isinstance(frame, pl.DataFrame):
+        keyed = _with_key(
+            frame.select(sorted({*layout.order, *_needs(layout)})).lazy(), layout, homes
+        )
+        keys = keyed.select("_key").collect().to_series()
+        mapping = _bucket_map(keys, layout.buckets)
+        buckets = keys.to_frame().join(mapping, on="_key", how="left", maintain_order="left")[
+            "_bucket"
+        ]
+        index = frame.select(layout.order).with_columns(_bucket=buckets)
+        rows = index.select(
+            pl.arg_sort_by(["_bucket", *layout.order], nulls_last=True, maintain_order=True)
+        ).to_series()
+        sorted_buckets = buckets.gather(rows)
+        counts = sorted_buckets.rle()
+        start = 0
+        for bucket, length in zip(
+            counts.struct.field("value"), counts.struct.field("len"), strict=True
+        ):
+            if bucket in reuse:
+                files += reuse[bucket]
+            else:
+                part = frame[rows.slice(start, length)]
+                old = before.get(bucket, ())
+                files.append(write_data_file(part, bucket, table_dir, layout.order, old))
+            start += length
+    else:
+        keyed = _with_key(frame, layout, homes)
+        keys = keyed.select(pl.col("_key").unique()).collect().to_series()
+        mapping = _bucket_map(keys, layout.buckets)
+        by_bucket = mapping.group_by("_bucket").agg("_key").sort("_bucket")
+        for bucket, bucket_keys in by_bucket.iter_rows():
+            if bucket in reuse:
+                files += reuse[bucket]
+                continue
+            part = (
+                keyed.filter(pl.col("_key").is_in(bucket_keys))
+                .drop("_key")
+                .sort(layout.order, nulls_last=True, maintain_order=True)
+                .collect()
+            )
+            old = before.get(bucket, ())
+            files.append(write_data_file(part, bucket, table_dir, layout.order, old))
+    if not files:
+        empty = frame.head(0).collect() if isinstance(frame, pl.LazyFrame) else frame.head(0)
+        files = [write_data_file(empty, 0, table_dir, layout.order)]
+    files.sort(key=lambda f: (f.bucket, f.name))
+    return TableFiles(tuple(files), table_schema, layout.buckets)
+
+
+def _needs(layout: TableLayout) -> set[str]:
+    return {
+        BY_SOURCE: {"source_file"},
+        BY_PAPER: {"paper_id"},
+        BY_RECORD_A: {"record_id_a"},
+        BY_AUTHOR: {"author_id"},
+    }.get(layout.split_by, set())
+
+
+def write_tables(
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
+    tables_dir: Path,
+    previous: Mapping[str, TableFiles] | None = None,
+    unchanged: Mapping[str, Collection[int]] | None = None,
+) -> dict[str, TableFiles]:
+    """Write every table's data files under ``tables_dir/<table>/``; return the file sets.
+
+    ``tables`` may hold DataFrames or LazyFrames. ``previous`` are the published
+    version's file sets and ``unchanged`` the buckets per table the caller knows
+    did not change (see ``source_buckets``): those keep their files without
+    being computed. Without hints every bucket is written, and a bucket whose
+    rows did not change gets the same name, so its file is simply kept.
+    """
+    previous, unchanged = previous or {}, unchanged or {}
+    homes = _Homes(tables.get("paper_sources"))
     written = {}
     progress.start("load", len(tables))
     for name, frame in tables.items():
-        order = [c for c in TABLE_ORDER.get(name, []) if c in frame.columns]
-        path = warehouse_dir / f"{name}.parquet"
-        write_table(in_order(frame, order), path)
-        written[name] = path
+        written[name] = write_table(
+            name,
+            frame,
+            tables_dir / name,
+            previous.get(name),
+            unchanged.get(name, ()),
+            homes,
+        )
         progress.advance("load")
     return written
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a UTF-8 text file (an export, the data dictionary) atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    fsync_dir(tmp)
+    os.replace(tmp, path)

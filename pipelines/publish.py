@@ -1,34 +1,73 @@
 """Publish the warehouse: build and test the DuckDB file of a version.
 
-The Parquet tables are copied into schema ``lake`` of a new database file, the
-views in ``sql/`` are applied layer by layer (staging, then marts), the marts'
-rows are computed once into schema ``materialized``, the SQL data tests in
-``sql/tests`` must return no rows, and only then is the new file
-renamed into place. The file is self-contained: it opens from any working
-directory, read-only, and in DuckDB releases from 1.0 on.
+The file is self-contained (it opens from any working directory, read-only,
+in DuckDB releases from 1.0 on) and laid out so that BI tools list only the
+views:
 
-The versioned folder it is built in, and how a build is published, are
-``pipelines.warehouse``.
+    lake.<table>_data          the rows of each warehouse table, read by DuckDB
+                               from the table's data files
+    materialized.<view>_rows   the stored rows of each analysis view
+    main.<view>                the views of sql/staging and sql/marts, with comments
+
+No internal table has a view's name: duckdb-engine looks columns up by name
+alone, so a shared name would list every column twice (README, "BI tools").
+
+A full build loads every table, applies ``sql/`` layer by layer, computes each
+analysis view's rows once (dbt's "table" materialization) and runs every SQL
+data test. An incremental build starts from a copy of the published file:
+it replaces only the rows of the changed tables whose key changed, recomputes
+only the analysis views that read a changed table, and runs only the data
+tests that read one. Either way the new file is renamed into place only when
+every test passed.
 """
 
 from __future__ import annotations
 
+import graphlib
 import hashlib
-import json
 import os
-from dataclasses import dataclass
+import re
+import shutil
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from pipelines import __version__, progress
+from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
-from pipelines.store import BUILD_INFO, BUILDING, DATABASE, fsync_dir, utc_now
+from pipelines.load import TABLES
+from pipelines.sqlquote import identifier, literal, qualified
+from pipelines.store import BUILD_INFO, BUILDING, DATABASE, TABLE_FILES, utc_now, write_build_info
 
 # Readable by DuckDB 1.0 and later, which is what BI tools bundle.
 STORAGE_VERSION = "v1.0.0"
 LAYERS = ("staging", "marts")
+# The structure of the DuckDB file; a build may start from a copy of a
+# published file only when that file has this layout.
+LAYOUT = 2
+LAKE, MATERIALIZED = "lake", "materialized"
+# DuckDB's share of physical memory while it builds: the tables' frames are
+# still in this process's memory beside it.
+MEMORY_FRACTION = 0.25
+# An incremental build reloads a table whole when more than this share of its
+# rows is in changed files: diffing would cost more than loading.
+RELOAD_SHARE = 0.5
+# Rows deleted in place leave free blocks behind: once a file updated in place
+# has grown past this multiple of its size when last built in full, the next
+# build is a full one again.
+MAX_GROWTH = 2.0
+
+
+def lake_table(name: str) -> str:
+    """The internal table holding warehouse table ``name``'s rows."""
+    return f"{name}_data"
+
+
+def stored_rows(name: str) -> str:
+    """The internal table holding analysis view ``name``'s computed rows."""
+    return f"{name}_rows"
 
 
 @dataclass(frozen=True)
@@ -38,136 +77,412 @@ class DataTestFailure:
     sample: list[tuple]
 
 
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build of the DuckDB file did."""
+
+    n_views: int
+    mode: str  # "full" or "incremental"
+    changed_tables: list[str] = field(default_factory=list)
+    recomputed_views: list[str] = field(default_factory=list)
+    tests_run: int = 0
+    # Size of the file when it was last built in full (incremental builds grow it).
+    full_build_bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "changed_tables": self.changed_tables,
+            "recomputed_views": self.recomputed_views,
+            "tests_run": self.tests_run,
+            "full_build_bytes": self.full_build_bytes,
+        }
+
+
 def _sql_files(sql_dir: Path, layer: str) -> list[Path]:
     return sorted((sql_dir / layer).glob("*.sql"))
+
+
+def _one_line(err: Exception) -> str:
+    """An engine error as one line: its first line, without a C++ stack trace."""
+    text = str(err).split("Stack Trace", 1)[0].strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(err).__name__
 
 
 def _apply(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
         con.execute(path.read_text(encoding="utf-8"))
     except duckdb.Error as err:
-        raise PaperlakeError(f"{path}: {err}") from None
+        raise PaperlakeError(f"{path}: {_one_line(err)}") from None
 
 
-def run_data_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[DataTestFailure]:
-    """Run each ``sql/tests/*.sql`` query; a test fails when it returns rows."""
+def _references(text: str, names: set[str]) -> set[str]:
+    """Which of ``names`` a SQL text mentions (a safe over-estimate: comments count too)."""
+    return set(re.findall(r"[a-z_][a-z0-9_]*", text.lower())) & names
+
+
+@dataclass(frozen=True)
+class SqlGraph:
+    """What each view and data test of ``sql/`` reads: tables and other views."""
+
+    reads: dict[str, set[str]]  # view -> tables and views it mentions
+    tests: dict[Path, set[str]]  # test file -> tables and views it mentions
+    marts: list[str]  # analysis views, each after the analysis views it reads
+
+    @classmethod
+    def of(cls, sql_dir: Path, tables: set[str]) -> SqlGraph:
+        views = {p.stem: p for layer in LAYERS for p in _sql_files(sql_dir, layer)}
+        lake_names = {lake_table(t): t for t in tables}
+        names = set(views) | set(lake_names) | tables
+
+        def reads(text: str, itself: str | None = None) -> set[str]:
+            found = _references(text, names) - {itself}
+            return {lake_names.get(n, n) for n in found}
+
+        view_reads = {v: reads(p.read_text(encoding="utf-8"), v) for v, p in views.items()}
+        marts = [p.stem for p in _sql_files(sql_dir, "marts")]
+        order = graphlib.TopologicalSorter(
+            {m: view_reads[m] & set(marts) for m in marts}
+        ).static_order()
+        tests = {p: reads(p.read_text(encoding="utf-8")) for p in _sql_files(sql_dir, "tests")}
+        return cls(view_reads, tests, list(order))
+
+    def affected(self, changed_tables: set[str]) -> set[str]:
+        """The changed tables and every view that reads one, directly or through views."""
+        dirty = set(changed_tables)
+        grew = True
+        while grew:
+            grew = False
+            for view, reads in self.reads.items():
+                if view not in dirty and reads & dirty:
+                    dirty.add(view)
+                    grew = True
+        return dirty
+
+
+def run_data_tests(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, only: set[Path] | None = None
+) -> list[DataTestFailure]:
+    """Run each ``sql/tests/*.sql`` query (or those in ``only``); a test fails when it
+    returns rows."""
     failures = []
     for path in _sql_files(sql_dir, "tests"):
+        if only is not None and path not in only:
+            continue
         try:
             rows = con.sql(path.read_text(encoding="utf-8")).fetchall()
         except duckdb.Error as err:
-            raise PaperlakeError(f"{path}: {err}") from None
+            raise PaperlakeError(f"{path}: {_one_line(err)}") from None
         if rows:
             failures.append(DataTestFailure(path.stem, len(rows), rows[:3]))
     return failures
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def materialize_views(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
-    """Compute each analysis view once, into a table of schema ``materialized``.
+    """Compute each analysis view once, into table ``materialized.<view>_rows``.
 
     The view keeps its name, columns and comments but reads the stored rows
     (dbt's "table" materialization): a dashboard's query and the data tests
     no longer recompute co-author pairs or yearly counts over the whole
     warehouse. The view's SQL stays in ``sql/marts``; only its result is stored.
     """
-    con.execute("create schema if not exists materialized")
+    con.execute(f"create schema if not exists {identifier(MATERIALIZED)}")
     for name in names:
         view_comment = con.execute(
-            "select comment from duckdb_views() where view_name = ? and schema_name = 'main'",
+            "select comment from duckdb_views() "
+            "where view_name = ? and schema_name = 'main' and database_name = current_database()",
             [name],
         ).fetchone()
         if view_comment is None:
             raise PaperlakeError(f"sql/marts/{name}.sql defines no view named {name}")
         columns = con.execute(
-            "select column_name, comment from duckdb_columns() "
-            "where table_name = ? and schema_name = 'main' order by column_index",
+            "select column_name, comment from duckdb_columns() where table_name = ? "
+            "and schema_name = 'main' and database_name = current_database() "
+            "order by column_index",
             [name],
         ).fetchall()
-        con.execute(f'create table materialized."{name}" as select * from main."{name}"')
-        con.execute(f'create or replace view main."{name}" as select * from materialized."{name}"')
+        view, rows = qualified("main", name), qualified(MATERIALIZED, stored_rows(name))
+        con.execute(f"create or replace table {rows} as select * from {view}")
+        con.execute(f"create or replace view {view} as select * from {rows}")
         if view_comment[0] is not None:
-            con.execute(f'comment on view main."{name}" is {_quote(view_comment[0])}')
+            con.execute(f"comment on view {view} is {literal(view_comment[0])}")
         for column, comment in columns:
             if comment is not None:
-                con.execute(f'comment on column main."{name}"."{column}" is {_quote(comment)}')
+                target = qualified("main", name, column)
+                con.execute(f"comment on column {target} is {literal(comment)}")
 
 
-def publish(parquet_files: dict[str, Path], database_path: Path, sql_dir: Path) -> int:
-    """Build the DuckDB file beside ``database_path`` and swap it in. Returns the view count."""
+def _memory_limit() -> str:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "2GB"
+    return f"{max(512, int(total * MEMORY_FRACTION / 2**20))}MB"
+
+
+def _connect(path: Path, scratch: Path) -> duckdb.DuckDBPyConnection:
+    # Paths go to DuckDB as arguments, never inside SQL text.
+    return duckdb.connect(
+        str(path),
+        config={
+            "storage_compatibility_version": STORAGE_VERSION,
+            "memory_limit": _memory_limit(),
+            "temp_directory": str(scratch),
+        },
+    )
+
+
+def _paths(tables_dir: Path, name: str, names: list[str]) -> list[str]:
+    return [str((tables_dir / name / n).resolve()) for n in names]
+
+
+def _load_table(con, tables_dir: Path, name: str, files: TableFiles) -> None:
+    target = qualified(LAKE, lake_table(name))
+    paths = _paths(tables_dir, name, [f.name for f in files.files])
+    con.execute(f"create or replace table {target} as select * from read_parquet(?)", [paths])
+
+
+def _update_table(
+    con, tables_dir: Path, name: str, old: TableFiles, new: TableFiles, key: tuple[str, ...]
+) -> None:
+    """Replace the rows of ``lake.<name>_data`` whose key changed between two file sets."""
+    target = qualified(LAKE, lake_table(name))
+    removed = [f for f in old.files if f.name not in new.names]
+    added = [f.name for f in new.files if f.name not in old.names]
+    if not key or sum(f.rows for f in removed) > RELOAD_SHARE * max(old.rows, 1):
+        con.execute(f"delete from {target}")
+        paths = _paths(tables_dir, name, [f.name for f in new.files])
+        con.execute(f"insert into {target} select * from read_parquet(?)", [paths])
+        return
+    for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
+        rows = identifier(temp)
+        con.execute(f"create or replace temp table {rows} as select * from {target} limit 0")
+        if names:
+            paths = _paths(tables_dir, name, names)
+            con.execute(f"insert into {rows} select * from read_parquet(?)", [paths])
+    columns = ", ".join(identifier(c) for c in key)
+    match = " and ".join(f"t.{identifier(c)} is not distinct from k.{identifier(c)}" for c in key)
+    con.execute(
+        f"create or replace temp table changed_keys as "
+        f"select {columns} from (select * from old_rows except all select * from new_rows) "
+        f"union select {columns} from (select * from new_rows except all select * from old_rows)"
+    )
+    con.execute(f"delete from {target} t using changed_keys k where {match}")
+    con.execute(
+        f"insert into {target} select t.* from new_rows t semi join changed_keys k on {match}"
+    )
+    con.execute("drop table old_rows; drop table new_rows; drop table changed_keys")
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The published version a build may start from."""
+
+    database: Path
+    info: dict[str, Any]
+
+    def tables(self) -> dict[str, TableFiles]:
+        from pipelines.store import table_files
+
+        return table_files(self.info)
+
+
+def _can_update(previous: Previous | None, tables: dict[str, TableFiles], sql_digest: str) -> bool:
+    if previous is None or not previous.database.is_file():
+        return False
+    info = previous.info
+    if (info.get("layout"), info.get("sql_digest"), info.get("paperlake_version")) != (
+        LAYOUT,
+        sql_digest,
+        __version__,
+    ):
+        return False
+    full_bytes = int(info.get("publish", {}).get("full_build_bytes") or 0)
+    if previous.database.stat().st_size > MAX_GROWTH * full_bytes:
+        return False
+    old = previous.tables()
+    return set(old) == set(tables) and all(old[n].schema == t.schema for n, t in tables.items())
+
+
+def build_database(
+    tables: dict[str, TableFiles],
+    tables_dir: Path,
+    database_path: Path,
+    sql_dir: Path,
+    previous: Previous | None = None,
+) -> BuildReport:
+    """Build and test the DuckDB file at ``database_path``, from ``previous`` when it can.
+
+    Raises PaperlakeError naming the file when a data test fails or the file
+    cannot be written; nothing is left at ``database_path`` then.
+    """
     database_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = database_path.with_name(f".{database_path.name}.tmp-{os.getpid()}")
+    scratch = database_path.with_name(f".{database_path.name}.spill-{os.getpid()}")
     tmp.unlink(missing_ok=True)
-    sql_files = [p for layer in LAYERS for p in _sql_files(sql_dir, layer)]
-    progress.start("publish", len(parquet_files) + len(sql_files) + 1)
-    con = duckdb.connect()
+    digest = sql_digest(sql_dir)
+    incremental = _can_update(previous, tables, digest)
+    graph = SqlGraph.of(sql_dir, set(tables))
     try:
-        con.execute(f"attach '{tmp}' as warehouse (storage_version '{STORAGE_VERSION}')")
-        con.execute("use warehouse")
-        con.execute("create schema lake")
-        for name, path in sorted(parquet_files.items()):
-            con.execute(
-                f"create table lake.{name} as select * from read_parquet('{path.resolve()}')"
-            )
+        if incremental:
+            try:
+                shutil.copyfile(previous.database, tmp)
+            except OSError as err:
+                raise PaperlakeError(
+                    f"{tmp}: could not be written: {err.strerror or err}"
+                ) from None
+            report = _update(tmp, scratch, tables, tables_dir, sql_dir, previous, graph)
+        else:
+            report = _build(tmp, scratch, tables, tables_dir, sql_dir, graph)
+    except duckdb.Error as err:
+        _discard(tmp)
+        verb = "written" if isinstance(err, duckdb.IOException) else "built"
+        raise PaperlakeError(f"{database_path}: could not be {verb}: {_one_line(err)}") from None
+    except BaseException:
+        _discard(tmp)
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    progress.checkpoint("publish")
+    os.replace(tmp, database_path)
+    if report.mode == "full":
+        return replace(report, full_build_bytes=database_path.stat().st_size)
+    full_bytes = int(previous.info.get("publish", {}).get("full_build_bytes") or 0)
+    return replace(report, full_build_bytes=full_bytes)
+
+
+def _discard(database: Path) -> None:
+    """Delete a DuckDB file that will not be published, and its write-ahead log."""
+    database.unlink(missing_ok=True)
+    database.with_name(f"{database.name}.wal").unlink(missing_ok=True)
+
+
+def _finish(con, sql_dir: Path, only: set[Path] | None) -> tuple[int, int]:
+    """Run the data tests (all, or ``only``) and count the views; raise on a failure."""
+    failures = run_data_tests(con, sql_dir, only)
+    progress.advance("publish")
+    if failures:
+        detail = "; ".join(f"{f.name}: {f.n_rows} rows, e.g. {f.sample[0]}" for f in failures)
+        raise PaperlakeError(f"SQL data tests failed, warehouse not published: {detail}")
+    n_views = con.sql(
+        "select count(*) from duckdb_views() where not internal "
+        "and database_name = current_database()"
+    ).fetchone()[0]
+    con.execute("checkpoint")
+    n_tests = len(_sql_files(sql_dir, "tests")) if only is None else len(only)
+    return int(n_views), n_tests
+
+
+def _build(tmp, scratch, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildReport:
+    sql_files = [p for layer in LAYERS for p in _sql_files(sql_dir, layer)]
+    progress.start("publish", len(tables) + len(sql_files) + 1)
+    con = _connect(tmp, scratch)
+    try:
+        con.execute(f"create schema {identifier(LAKE)}")
+        # SQLAlchemy's PostgreSQL dialect casts to REGCLASS when it asks for
+        # keys and comments; DuckDB has no such type (README, "BI tools").
+        con.execute("create type regclass as varchar")
+        for name, files in sorted(tables.items()):
+            _load_table(con, tables_dir, name, files)
             progress.advance("publish")
         for path in sql_files:
             _apply(con, path)
             progress.advance("publish")
-        materialize_views(con, [p.stem for p in _sql_files(sql_dir, "marts")])
-        failures = run_data_tests(con, sql_dir)
-        progress.advance("publish")
-        n_views = con.sql(
-            "select count(*) from duckdb_views() where not internal and database_name = 'warehouse'"
-        ).fetchone()[0]
-        con.execute("checkpoint")
-        con.execute("use memory")
-        con.execute("detach warehouse")
+        materialize_views(con, graph.marts)
+        _check_names(con)
+        n_views, n_tests = _finish(con, sql_dir, None)
     finally:
         con.close()
-    if failures:
-        tmp.unlink(missing_ok=True)
-        detail = "; ".join(f"{f.name}: {f.n_rows} rows, e.g. {f.sample[0]}" for f in failures)
-        raise PaperlakeError(f"SQL data tests failed, warehouse not published: {detail}")
-    progress.checkpoint("publish")
-    os.replace(tmp, database_path)
-    return int(n_views)
+    return BuildReport(n_views, "full", sorted(tables), list(graph.marts), n_tests)
 
 
-def fingerprint(parquet_files: dict[str, Path], sql_dir: Path) -> str:
-    """A hash of everything a version's content depends on: table bytes, sql/, the code version.
+def _update(tmp, scratch, tables, tables_dir, sql_dir, previous, graph: SqlGraph) -> BuildReport:
+    old = previous.tables()
+    changed = sorted(n for n, t in tables.items() if not t.same_content(old[n]))
+    affected = graph.affected(set(changed))
+    marts = [m for m in graph.marts if m in affected]
+    tests = {p for p, reads in graph.tests.items() if not reads or reads & affected}
+    progress.start("publish", len(changed) + len(marts) + 1)
+    con = _connect(tmp, scratch)
+    try:
+        for name in changed:
+            key = TABLES[name].order if name in TABLES else ()
+            _update_table(con, tables_dir, name, old[name], tables[name], key)
+            progress.advance("publish")
+        for name in marts:
+            _apply(con, sql_dir / "marts" / f"{name}.sql")
+            materialize_views(con, [name])
+            progress.advance("publish")
+        n_views, _ = _finish(con, sql_dir, tests)
+    finally:
+        con.close()
+    return BuildReport(n_views, "incremental", changed, marts, len(tests))
 
-    Two builds with equal fingerprints publish the same warehouse, so the second is skipped.
-    """
-    digest = hashlib.sha256(f"paperlake {__version__} storage {STORAGE_VERSION}\n".encode())
-    for name, path in sorted(parquet_files.items()):
-        with open(path, "rb") as handle:
-            file_hash = hashlib.file_digest(handle, "sha256").hexdigest()
-        digest.update(f"table {name} {file_hash}\n".encode())
+
+def _check_names(con) -> None:
+    """No view may take a name the file's internal tables use (see the module's doc)."""
+    clash = con.execute(
+        "select v.view_name from duckdb_views() v join duckdb_tables() t "
+        "on t.table_name = v.view_name and t.database_name = v.database_name "
+        "where not v.internal and v.database_name = current_database() limit 1"
+    ).fetchone()
+    if clash:
+        raise PaperlakeError(f"view {clash[0]} has the name of an internal table; rename it")
+
+
+def sql_digest(sql_dir: Path) -> str:
+    """A hash of every file under ``sql/``."""
+    digest = hashlib.sha256()
     for path in sorted(p for p in sql_dir.rglob("*") if p.is_file()):
         digest.update(f"sql {path.relative_to(sql_dir).as_posix()}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).hexdigest().encode())
     return digest.hexdigest()
 
 
+def fingerprint(tables: dict[str, TableFiles], sql_dir: Path) -> str:
+    """A hash of everything a version's content depends on: table files, sql/, the code version.
+
+    Data files are named by their content, so their names stand for their bytes.
+    Two builds with equal fingerprints publish the same warehouse, so the second is skipped.
+    """
+    digest = hashlib.sha256(
+        f"paperlake {__version__} storage {STORAGE_VERSION} layout {LAYOUT}\n".encode()
+    )
+    for name, table in sorted(tables.items()):
+        digest.update(f"table {name} {table.schema} {sorted(table.names)}\n".encode())
+    digest.update(sql_digest(sql_dir).encode())
+    return digest.hexdigest()
+
+
 def finish_version(
-    staging: Path, parquet_files: dict[str, Path], sql_dir: Path, info: dict[str, Any]
-) -> int:
+    staging: Path,
+    tables: dict[str, TableFiles],
+    tables_dir: Path,
+    sql_dir: Path,
+    info: dict[str, Any],
+    previous: Previous | None = None,
+) -> BuildReport:
     """Build the DuckDB file in ``staging``, run the data tests, write build.json.
 
-    Returns the number of views. Raises PaperlakeError (nothing published) when a test fails.
+    ``tables`` carry the Delta version each table will have once committed.
+    Raises PaperlakeError (nothing published) when a test fails.
     """
-    n_views = publish(parquet_files, staging / DATABASE, sql_dir)
+    report = build_database(tables, tables_dir, staging / DATABASE, sql_dir, previous)
     record = {
         **info,
         "version": staging.name.removeprefix(BUILDING),
         "built_at": utc_now(),
-        "n_views": n_views,
+        "n_views": report.n_views,
+        "layout": LAYOUT,
+        "sql_digest": sql_digest(sql_dir),
+        "paperlake_version": __version__,
+        "tables": {name: t.rows for name, t in sorted(tables.items())},
+        TABLE_FILES: {name: t.to_json() for name, t in sorted(tables.items())},
+        "publish": report.to_json(),
     }
-    tmp = staging / f".{BUILD_INFO}.tmp"
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, staging / BUILD_INFO)
-    fsync_dir(staging)
-    return n_views
+    try:
+        write_build_info(staging, record)
+    except OSError as err:
+        path = staging / BUILD_INFO
+        raise PaperlakeError(f"{path}: could not be written: {err.strerror or err}") from None
+    return report

@@ -10,6 +10,7 @@ collect (every dump as a cache entry; damaged entries parsed again) -> link
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import polars as pl
 
 import pipelines.extract as extract
-from pipelines import __version__, progress, publish, store
+from pipelines import __version__, delta, progress, publish, store
 from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
@@ -28,6 +29,7 @@ from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 # The link stage lives in pipelines.linking; its entry points stay importable from here.
 from pipelines.linking import CacheSource, collect_tables, link_tables, link_warehouse  # noqa: F401
 from pipelines.load import write_tables
+from pipelines.look.report import write_version_report
 from pipelines.sources import DumpFile
 from pipelines.store import extract_cache_whole, write_extract_cache
 from pipelines.transform.linkage import LinkReport
@@ -77,6 +79,8 @@ class RunSummary:
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTS))
     # Papers linked from more than one record: paper_id, title, n_records, sources.
     merges: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # Records kept with a flag (is_cut, is_future_date): their ids, lines, title, date.
+    flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
     extraction: dict[str, str] = field(default_factory=dict)  # source_file -> parsed/reused
     version: str | None = None  # the version published after this run
     previous_version: str | None = None
@@ -309,26 +313,21 @@ def combine(extracted: list[ExtractedDump]) -> dict[str, pl.DataFrame]:
 Tables = dict[str, pl.DataFrame | pl.LazyFrame]
 
 
-def write_each(tables: Tables, folder: Path) -> dict[str, Path]:
-    """Write the tables one at a time: a wide LazyFrame is collected only for its own
-    write, so no two wide tables are in memory together."""
-    written = {}
-    for name, frame in tables.items():
-        if isinstance(frame, pl.LazyFrame):
-            frame = frame.collect()
-        written |= write_tables({name: frame}, folder)
-        del frame
-    return written
-
-
 def load_and_publish(tables: Tables, warehouse_dir: Path, sql_dir: Path) -> tuple[Path, int]:
-    """Write the tables and the DuckDB file straight into ``warehouse_dir``.
+    """Write the tables as Delta tables under ``warehouse_dir/tables`` and the DuckDB
+    file as ``warehouse_dir/paperlake.duckdb``, committed at once.
 
-    No versions, lock or cache: for benchmarks and scratch warehouses. The
-    flow publishes through ``stage_version`` instead. Returns (database, views).
+    No versions, lock, cache or rollback: for benchmarks and scratch warehouses.
+    The flow publishes through ``stage_version`` and ``store.promote`` instead.
+    Returns (database, views).
     """
-    database = warehouse_dir / "paperlake.duckdb"
-    return database, publish.publish(write_each(tables, warehouse_dir), database, sql_dir)
+    root = store.tables_dir(warehouse_dir)
+    written = write_tables(tables, root)
+    for name, files in written.items():
+        delta.follow(root / name, files, "scratch warehouse")
+    database = warehouse_dir / store.DATABASE
+    report = publish.build_database(written, root, database, sql_dir)
+    return database, report.n_views
 
 
 def table_counts(tables: Tables) -> dict[str, int]:
@@ -344,10 +343,9 @@ def table_counts(tables: Tables) -> dict[str, int]:
 def build_info(
     plan: list[PlannedDump],
     tables: Tables,
-    counts: dict[str, int] | None = None,
     **extra: Any,
 ) -> dict:
-    """What build.json records about a version: its inputs and its counts."""
+    """What build.json records about a version: its inputs (publish adds the counts)."""
     sources = {row["source_file"]: row for row in tables["sources"].iter_rows(named=True)}
     inputs = []
     for item in sorted(plan, key=lambda p: p.dump.source_file):
@@ -364,12 +362,7 @@ def build_info(
                 "cache_key": item.key,
             }
         )
-    return {
-        "paperlake_version": __version__,
-        "inputs": inputs,
-        "tables": dict(sorted((counts or table_counts(tables)).items())),
-        **extra,
-    }
+    return {"paperlake_version": __version__, "inputs": inputs, **extra}
 
 
 def stage_version(
@@ -378,38 +371,53 @@ def stage_version(
     sql_dir: Path,
     info: dict,
     state: LinkState | None = None,
+    unchanged: dict[str, set[int]] | None = None,
 ) -> StagedVersion:
-    """Build the next version in a staging folder and test it; nothing readers see changes.
+    """Build the next version from the published one plus the changes; test it.
 
-    ``state`` (the linkage state of these tables) is kept with the version,
-    for the next run. When the build equals the published version (same
-    fingerprint) it is dropped, and the current version stays: no new
+    Table data files go straight into the Delta tables' folders (no reader
+    sees a file before a commit names it); tables and buckets that did not
+    change keep their files, and ``unchanged`` (per table, buckets the caller
+    knows did not change, see ``load.source_buckets``) are not even computed.
+    The DuckDB file is updated from a copy of the published one when it can
+    be. ``state`` (the linkage state of these tables) is kept with the
+    version, for the next run. When the build equals the published version
+    (same fingerprint) it is dropped and the current version stays: no new
     version, no new bytes.
     """
     staging = store.begin_version(warehouse_dir)
     try:
         for name, frame in (state.frames() if state is not None else {}).items():
             store.write_state(staging, name, frame)
-        written = write_each(tables, staging)
+        current = store.current_version(warehouse_dir)
+        current_info: dict = {}
+        if current is not None:
+            # A damaged record must not block the next version.
+            with contextlib.suppress(PaperlakeError):
+                current_info = store.read_build_info(warehouse_dir, current)
+        root = store.tables_dir(warehouse_dir)
+        written = write_tables(tables, root, store.table_files(current_info), unchanged)
         progress.checkpoint("load")
         fingerprint = publish.fingerprint(written, sql_dir)
-        current = store.current_version(warehouse_dir)
+        if current is not None and current_info.get("fingerprint") == fingerprint:
+            store.discard_version(staging)
+            return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
+        written = {n: delta.with_expected_version(root / n, t) for n, t in written.items()}
+        previous = None
         if current is not None:
-            try:
-                current_info = store.read_build_info(warehouse_dir, current)
-            except PaperlakeError:
-                current_info = {}  # a damaged record must not block the next version
-            if current_info.get("fingerprint") == fingerprint:
-                store.discard_version(staging)
-                return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
-        n_views = publish.finish_version(
-            staging, written, sql_dir, {**info, "fingerprint": fingerprint}
+            previous = publish.Previous(
+                warehouse_dir / store.VERSIONS / current / store.DATABASE, current_info
+            )
+        report = publish.finish_version(
+            staging, written, root, sql_dir, {**info, "fingerprint": fingerprint}, previous
         )
+        # The version's report, from its own tested DuckDB file, beside it.
+        write_version_report(staging)
     except BaseException:
         store.discard_version(staging)
         raise
     version = staging.name.removeprefix(store.BUILDING)
-    return StagedVersion(staging, version, n_views, False)
+    return StagedVersion(staging, version, report.n_views, False)
 
 
 def summarize(
@@ -446,6 +454,19 @@ def summarize(
         n_authors=tables["authors"].height,
         rejects=rejects.collect() if isinstance(rejects, pl.LazyFrame) else rejects,
         merges=merges,
+        flagged=tables["records"]
+        .lazy()
+        .filter(pl.col("is_cut") | pl.col("is_future_date"))
+        .select(
+            "source_file",
+            "line_start",
+            "line_end",
+            "title",
+            "date_text",
+            "is_cut",
+            "is_future_date",
+        )
+        .collect(),
         extraction=extraction,
         warnings=notes,
     )

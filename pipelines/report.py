@@ -120,6 +120,39 @@ def _quarantine_sections(summary: RunSummary) -> list[Section]:
     return [reasons, where]
 
 
+def _flagged_section(summary: RunSummary) -> Section | None:
+    """Records kept with a flag: cut off by the end of their file, or dated after its capture."""
+    flagged = summary.flagged
+    if flagged.height == 0:
+        return None
+    listed = flagged.sort("source_file", "line_start")
+    rows = [
+        [
+            r["source_file"],
+            _lines(r["line_start"], r["line_end"]),
+            ", ".join(
+                what
+                for what, on in (
+                    ("cut off by the end of the file", r["is_cut"]),
+                    (f"dated {r['date_text']}, after the capture date", r["is_future_date"]),
+                )
+                if on
+            ),
+            _cut(r["title"]),
+        ]
+        for r in listed.head(MAX_ROWS).iter_rows(named=True)
+    ]
+    more = listed.height - len(rows)
+    n_cut, n_future = int(flagged["is_cut"].sum()), int(flagged["is_future_date"].sum())
+    footer = f"cut records: {n_cut}, dates after the capture date: {n_future}"
+    return Section(
+        "Flagged records",
+        ["file", "where", "flag", "title"],
+        rows,
+        footer=footer + (f"; {more} more in the records table" if more > 0 else ""),
+    )
+
+
 def _merge_section(summary: RunSummary) -> Section | None:
     merges = summary.merges
     if merges.height == 0:
@@ -202,9 +235,13 @@ def _where_extracted(summary: RunSummary) -> str | None:
 
 
 def sections(summary: RunSummary) -> list[Section]:
-    """The report, in order: files, formats, quarantine, merges, totals, timings."""
+    """The report, in order: files, formats, quarantine, flagged records, merges, totals,
+    timings."""
     out = [_files_section(summary), _format_section(summary)]
     out += _quarantine_sections(summary)
+    flagged = _flagged_section(summary)
+    if flagged is not None:
+        out.append(flagged)
     merge = _merge_section(summary)
     if merge is not None:
         out.append(merge)

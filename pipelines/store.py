@@ -4,23 +4,29 @@ Stages never build paths inside the warehouse themselves; they ask this
 module. Its layout:
 
     warehouse/
-      paperlake.duckdb -> current/paperlake.duckdb     the names users read
-      <table>.parquet  -> current/<table>.parquet      (symlinks)
+      paperlake.duckdb -> current/paperlake.duckdb     the DuckDB file users open
+      tables/<table>/                                  Delta Lake tables: data files
+                                                       b<bucket>-<hash>.parquet and
+                                                       _delta_log/ (pipelines.delta)
       current -> versions/7                            the published version
-      versions/<id>/                                   kept versions: tables,
-                                                       paperlake.duckdb, build.json,
+      versions/<id>/                                   kept versions: paperlake.duckdb,
+                                                       build.json (each table's files and
+                                                       Delta version), published (marker),
                                                        state/ (what the next run reuses)
       versions/.building-<id>/                         the version being built
       cache/extract/<key>/                             per-dump extractions
       .lock                                            held by a running refresh
 
-Each refresh builds a whole version in ``versions/.building-<id>``; only a
-complete, tested build is renamed to ``versions/<id>``, and the ``current``
-symlink is switched to it with one rename. The names users read are symlinks
-through ``current``, so every one of them moves to the new version at that
-same instant, and a reader holding a file open keeps the old inode. A
-``.lock`` (flock, released by the kernel even on kill -9) lets one refresh or
-rollback at a time change the folder.
+The published version is the truth: its build.json names, per table, the
+data files and the Delta version whose snapshot they are. Publishing a
+version (``promote``): rename its staging folder to ``versions/<id>``, commit
+each changed table's files to its Delta log, switch ``current`` with one
+rename, then mark the version published. ``recover`` (at the start of every
+refresh and rollback, under the lock) makes the Delta tables follow the
+published version again after a crash anywhere in between, removes versions
+that were never published, and ``rollback`` moves both the DuckDB file and
+the Delta tables to an older published version. Only published versions are
+rollback targets.
 
 State between runs: the extraction cache (keyed by content, so shared by all
 versions) and per-version state frames (``read_state`` from the published
@@ -33,19 +39,32 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from deltalake import DeltaTable
 
 from pipelines import progress
+from pipelines.delta import TableFiles, delete_unreferenced, follow, snapshot
+from pipelines.durable import fsync_dir as fsync_dir
 from pipelines.errors import PaperlakeError
-from pipelines.extract import ExtractedDump
+from pipelines.extract_cache import CACHE as CACHE
+from pipelines.extract_cache import cache_dir as cache_dir
+from pipelines.extract_cache import clean_extract_cache as clean_extract_cache
+from pipelines.extract_cache import extract_cache_whole as extract_cache_whole
+from pipelines.extract_cache import prune_extract_cache as prune_extract_cache
+from pipelines.extract_cache import read_extract_cache as read_extract_cache
+from pipelines.extract_cache import read_extract_notes as read_extract_notes
+from pipelines.extract_cache import scan_extract_cache as scan_extract_cache
+from pipelines.extract_cache import write_extract_cache as write_extract_cache
 
 DATABASE = "paperlake.duckdb"
 BUILD_INFO = "build.json"
@@ -54,21 +73,18 @@ CURRENT = "current"
 LOCK = ".lock"
 BUILDING = ".building-"
 TRASH = ".trash-"
-# The files of a version that get a stable name in the warehouse folder.
-PUBLISHED_SUFFIXES = (".parquet", ".duckdb")
+TABLES = "tables"
+# A version's marker: it was published (so it is a rollback target).
+PUBLISHED = "published"
+# build.json: each table's data files and Delta version.
+TABLE_FILES = "table_files"
+# The files of a version that get a stable name ``<name> -> current/<name>``
+# in the warehouse folder (the report is pipelines.look.report's).
+STABLE_NAMES = (DATABASE, "report.html")
 
 
 class WarehouseBusy(PaperlakeError):
     """Another refresh or rollback holds the warehouse lock."""
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a file, or a folder's entries (renames in it), to disk: a crash cannot undo them."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def utc_now() -> str:
@@ -91,11 +107,30 @@ def lock_holder(warehouse_dir: Path) -> str | None:
     return None
 
 
+# Delta Lake libraries (delta-rs, DuckDB's delta extension, Polars) parse a
+# table's location as a URL path: a control character such as a newline, or a
+# %-escape, cannot be in it. Everything else (quotes, spaces, ;, --, any
+# letter) is fine.
+_NOT_A_DELTA_LOCATION = re.compile(r"[\x00-\x1f\x7f]|%[0-9A-Fa-f]{2}")
+
+
+def check_location(warehouse_dir: Path) -> None:
+    """Refuse a warehouse whose Delta tables no Delta Lake reader could open."""
+    where = str(warehouse_dir.resolve())
+    found = _NOT_A_DELTA_LOCATION.search(where)
+    if found:
+        raise PaperlakeError(
+            f"{where!r}: a warehouse path cannot hold {found.group()!r} "
+            "(Delta Lake readers cannot open tables there); choose another --warehouse"
+        )
+
+
 @contextmanager
 def warehouse_lock(
     warehouse_dir: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold the warehouse's exclusive lock; raise WarehouseBusy (or wait) if another has it."""
+    check_location(warehouse_dir)
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     path = warehouse_dir / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -131,13 +166,31 @@ def _versions_dir(warehouse_dir: Path) -> Path:
     return warehouse_dir / VERSIONS
 
 
-def version_ids(warehouse_dir: Path) -> list[str]:
-    """Complete versions, oldest first (a version dir exists only once it is whole)."""
+def tables_dir(warehouse_dir: Path) -> Path:
+    """Where the Delta tables live: ``tables/<table>/``."""
+    return warehouse_dir / TABLES
+
+
+def _complete_versions(warehouse_dir: Path) -> list[str]:
+    """Every complete version folder, published or not, oldest first."""
     root = _versions_dir(warehouse_dir)
     if not root.is_dir():
         return []
     ids = [p.name for p in root.iterdir() if p.name.isdigit() and p.is_dir()]
     return sorted(ids, key=int)
+
+
+def _is_published(warehouse_dir: Path, version: str) -> bool:
+    return (_versions_dir(warehouse_dir) / version / PUBLISHED).is_file()
+
+
+def version_ids(warehouse_dir: Path) -> list[str]:
+    """Versions that were published, oldest first: what ``rollback`` can publish again.
+
+    A complete version that was never published (a run killed between its
+    rename and the switch of ``current``) is not one of them.
+    """
+    return [v for v in _complete_versions(warehouse_dir) if _is_published(warehouse_dir, v)]
 
 
 def current_version(warehouse_dir: Path) -> str | None:
@@ -157,12 +210,84 @@ def read_build_info(warehouse_dir: Path, version: str) -> dict[str, Any]:
         raise PaperlakeError(f"{path}: cannot read the build record: {err}") from None
 
 
+def write_build_info(folder: Path, record: dict[str, Any]) -> None:
+    """Write a version's build.json atomically (temp file, fsync, rename)."""
+    tmp = folder / f".{BUILD_INFO}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / BUILD_INFO)
+    fsync_dir(folder)
+
+
+def table_files(info: dict[str, Any]) -> dict[str, TableFiles]:
+    """Each table's data files and Delta version, from a build record ({} before 0.2)."""
+    return {name: TableFiles.from_json(t) for name, t in info.get(TABLE_FILES, {}).items()}
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table of the published version: its Delta table, Delta version and data files."""
+
+    path: Path
+    delta_version: int
+    files: tuple[Path, ...]
+
+
+def published_tables(warehouse_dir: Path | str) -> dict[str, PublishedTable]:
+    """The published version's tables, for reading several of them as one version.
+
+    Read each table at its ``delta_version`` (``pl.scan_delta(path, version=v)``,
+    ``DeltaTable(path, version=v)``, Spark's ``versionAsOf``), or read its
+    ``files``: they never change and stay while the version is kept.
+    """
+    warehouse_dir = Path(warehouse_dir)
+    for _ in range(10):
+        version = current_version(warehouse_dir)
+        if version is None:
+            raise PaperlakeError(f"{warehouse_dir}: no published warehouse (run paperlake refresh)")
+        try:
+            info = read_build_info(warehouse_dir, version)
+            break
+        except PaperlakeError:
+            # Pruned between reading `current` and its record: a newer one is published.
+            if current_version(warehouse_dir) == version:
+                raise
+    files = table_files(info)
+    root = tables_dir(warehouse_dir).resolve()
+    out = {}
+    for name, table in sorted(files.items()):
+        paths = tuple(root / name / f.name for f in table.files)
+        out[name] = PublishedTable(root / name, int(table.delta_version or 0), paths)
+    return out
+
+
+def read_table(
+    warehouse_dir: Path | str, name: str, columns: list[str] | None = None
+) -> pl.DataFrame:
+    """Table ``name`` as published (at its published Delta version), as one frame.
+
+    A warehouse built without versions (``refresh.load_and_publish``) gives
+    the table's newest snapshot.
+    """
+    warehouse_dir = Path(warehouse_dir)
+    if current_version(warehouse_dir) is None:
+        path, version = tables_dir(warehouse_dir) / name, None
+    else:
+        table = published_tables(warehouse_dir)[name]
+        path, version = table.path, table.delta_version
+    # deltalake, not pl.read_delta: Polars cannot open a table whose path has a space.
+    arrow = DeltaTable(path.resolve(), version=version).to_pyarrow_table(columns=columns)
+    return pl.from_arrow(arrow)
+
+
 def begin_version(warehouse_dir: Path) -> Path:
     """An empty staging folder for the next version (``versions/.building-<id>``)."""
     root = _versions_dir(warehouse_dir)
     root.mkdir(parents=True, exist_ok=True)
-    # The newest version is never pruned, so max + 1 never reuses an id.
-    ids = [int(v) for v in version_ids(warehouse_dir)]
+    # The newest version is never pruned, so max + 1 never reuses a published id.
+    ids = [int(v) for v in _complete_versions(warehouse_dir)]
     staging = root / f"{BUILDING}{max(ids, default=0) + 1}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -183,32 +308,58 @@ def _switch_current(warehouse_dir: Path, version: str) -> None:
     fsync_dir(warehouse_dir)
 
 
-def sync_links(warehouse_dir: Path) -> None:
-    """Give every published file of ``current`` its stable name ``<name>`` -> ``current/<name>``.
+def _mark_published(warehouse_dir: Path, version: str) -> None:
+    """Record durably that ``version`` was published (it becomes a rollback target)."""
+    folder = _versions_dir(warehouse_dir) / version
+    marker = folder / PUBLISHED
+    if marker.is_file():
+        return
+    with open(marker, "w", encoding="utf-8") as handle:
+        handle.write(f"{utc_now()}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    fsync_dir(folder)
 
-    The links only change when a table appears or disappears (or on the first
-    versioned publish, replacing the plain files an older paperlake wrote);
-    switching versions is the ``current`` rename alone.
+
+def sync_links(warehouse_dir: Path) -> list[str]:
+    """Give the DuckDB file and the report their stable names ``<name> -> current/<name>``.
+
+    Also removes the ``<table>.parquet`` names of paperlake 0.1 (links into
+    ``current``) and the plain ones of 0.0: the tables are the Delta tables
+    under ``tables/`` now. Returns what it removed.
     """
-    current = warehouse_dir / CURRENT
-    names = sorted(p.name for p in current.iterdir() if p.suffix in PUBLISHED_SUFFIXES)
-    for name in names:
+    removed = []
+    for name in STABLE_NAMES:
         link, target = warehouse_dir / name, f"{CURRENT}/{name}"
-        if link.is_symlink() and os.readlink(link) == target:
+        if not (warehouse_dir / CURRENT / name).exists():
+            if link.is_symlink():  # the published version has none (an older build)
+                link.unlink()
             continue
-        tmp = warehouse_dir / f".{name}.tmp-{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        os.symlink(target, tmp)
-        os.replace(tmp, link)
-    for link in warehouse_dir.iterdir():
-        # A table the published version no longer has: drop its dangling name.
-        if link.is_symlink() and os.readlink(link).startswith(f"{CURRENT}/") and not link.exists():
-            link.unlink()
+        if not (link.is_symlink() and os.readlink(link) == target):
+            tmp = warehouse_dir / f".{name}.tmp-{os.getpid()}"
+            tmp.unlink(missing_ok=True)
+            os.symlink(target, tmp)
+            os.replace(tmp, link)
+    for path in sorted(warehouse_dir.glob("*.parquet")):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+            removed.append(f"removed {path}: tables are Delta tables under {TABLES}/ now")
     fsync_dir(warehouse_dir)
+    return removed
+
+
+def _follow(warehouse_dir: Path, version: str) -> dict[str, int]:
+    """Make every Delta table's newest snapshot that of ``version``. Returns Delta versions."""
+    files = table_files(read_build_info(warehouse_dir, version))
+    root = tables_dir(warehouse_dir)
+    return {
+        name: follow(root / name, table, f"paperlake version {version}")
+        for name, table in sorted(files.items())
+    }
 
 
 def promote(warehouse_dir: Path, staging: Path) -> str:
-    """Publish a finished staging folder: rename it to its version, switch ``current``.
+    """Publish a finished staging folder: rename it, commit its tables, switch ``current``.
 
     Safe to call again after a failure part-way (the task retries on OSError).
     """
@@ -220,33 +371,80 @@ def promote(warehouse_dir: Path, staging: Path) -> str:
     if not (final / BUILD_INFO).exists():
         raise PaperlakeError(f"{final}: version is incomplete, not published")
     progress.checkpoint("promote")
+    committed = _follow(warehouse_dir, version)
+    info = read_build_info(warehouse_dir, version)
+    recorded = {n: t.get("delta_version") for n, t in info.get(TABLE_FILES, {}).items()}
+    if recorded != committed:
+        # Not published yet, so its record may still be corrected.
+        for name, delta_version in committed.items():
+            info[TABLE_FILES][name]["delta_version"] = delta_version
+        write_build_info(final, info)
+    progress.checkpoint("commit")
     _switch_current(warehouse_dir, version)
+    _mark_published(warehouse_dir, version)
     progress.checkpoint("switch")
     sync_links(warehouse_dir)
     return version
 
 
 def prune_versions(warehouse_dir: Path, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` versions (never the current one). Returns them."""
+    """Delete all but the newest ``keep`` published versions (never the current one),
+    then the data files no kept version needs. Returns the versions removed."""
     ids = version_ids(warehouse_dir)
     current = current_version(warehouse_dir)
     keep_ids = set(ids[-max(keep, 1) :]) | {current}
     removed = []
-    for version in ids:
+    for version in _complete_versions(warehouse_dir):
         if version in keep_ids:
             continue
-        # Rename first: a half-deleted version must never look like a whole one.
-        trash = _versions_dir(warehouse_dir) / f"{TRASH}{version}"
-        os.replace(_versions_dir(warehouse_dir) / version, trash)
-        shutil.rmtree(trash, ignore_errors=True)
+        _remove_version(warehouse_dir, version)
         removed.append(version)
+    delete_unused_files(warehouse_dir)
     return removed
 
 
-def recover(warehouse_dir: Path) -> list[str]:
-    """Clean what a killed run left (staging folders, temp files); repair the names.
+def _remove_version(warehouse_dir: Path, version: str) -> None:
+    # Rename first: a half-deleted version must never look like a whole one.
+    trash = _versions_dir(warehouse_dir) / f"{TRASH}{version}"
+    os.replace(_versions_dir(warehouse_dir) / version, trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
-    Call only while holding the lock: then nothing else is writing these.
+
+def delete_unused_files(warehouse_dir: Path) -> list[str]:
+    """Delete table data files that no kept version names (nor the Delta tables' newest
+    two snapshots, which readers may still be reading). Returns ``table/file`` names."""
+    root = tables_dir(warehouse_dir)
+    if not root.is_dir():
+        return []
+    needed: dict[str, set[str]] = {}
+    for version in _complete_versions(warehouse_dir):
+        try:
+            info = read_build_info(warehouse_dir, version)
+        except PaperlakeError:
+            continue
+        for name, table in table_files(info).items():
+            needed.setdefault(name, set()).update(table.names)
+    removed = []
+    for table in sorted(p for p in root.iterdir() if p.is_dir()):
+        removed += [
+            f"{table.name}/{n}" for n in delete_unreferenced(table, needed.get(table.name, set()))
+        ]
+    return removed
+
+
+def _has_tables(info: dict[str, Any]) -> bool:
+    """Whether a build record names its tables' files (paperlake 0.1's do not)."""
+    return TABLE_FILES in info
+
+
+def recover(warehouse_dir: Path) -> list[str]:
+    """Clean what a killed run left and make the tables follow the published version.
+
+    Removes staging folders, temp files and versions that were never published;
+    records the publication of ``current`` if a run died just after the switch;
+    commits to each Delta table whatever makes it hold the published version's
+    files again (a run killed after its commit but before the switch, or a
+    rollback killed half-way). Call only while holding the lock.
     """
     notes = []
     root = _versions_dir(warehouse_dir)
@@ -259,19 +457,58 @@ def recover(warehouse_dir: Path) -> list[str]:
         for path in sorted(warehouse_dir.glob(".*.tmp*")):
             path.unlink(missing_ok=True)
             notes.append(f"removed {path} left by an interrupted run")
-    if (warehouse_dir / CURRENT).exists():
-        sync_links(warehouse_dir)
+        for path in sorted(tables_dir(warehouse_dir).glob("*/.tmp-*")):
+            path.unlink(missing_ok=True)
+            notes.append(f"removed {path} left by an interrupted run")
+    current = current_version(warehouse_dir)
+    if current is None or not (warehouse_dir / CURRENT).exists():
+        return notes
+    try:
+        info = read_build_info(warehouse_dir, current)
+    except PaperlakeError as err:
+        # A damaged record must not block the next version, which replaces it.
+        notes.append(f"{err}; the Delta tables were not checked")
+        info = {}
+    if _has_tables(info):
+        _mark_published(warehouse_dir, current)
+        for version in _complete_versions(warehouse_dir):
+            if version == current or _is_published(warehouse_dir, version):
+                continue
+            try:
+                unpublished = _has_tables(read_build_info(warehouse_dir, version))
+            except PaperlakeError:
+                unpublished = True  # no readable record: never a whole published version
+            if unpublished:
+                _remove_version(warehouse_dir, version)
+                notes.append(f"removed version {version}: complete but never published")
+        before = {}
+        for name in table_files(info):
+            found = snapshot(tables_dir(warehouse_dir) / name)
+            before[name] = None if found is None else found.version
+        after = _follow(warehouse_dir, current)
+        for name in sorted(after):
+            if before[name] != after[name]:
+                notes.append(
+                    f"table {name}: Delta table brought back to published version {current}"
+                )
+    notes += sync_links(warehouse_dir)
     return notes
 
 
 def rollback(warehouse_dir: Path, to: str | None = None) -> tuple[str | None, str]:
-    """Publish an older kept version again (default: the one before the current).
+    """Publish an older published version again (default: the one before the current).
 
-    Returns (previous current version, now current version). Takes the lock.
+    Moves the Delta tables first, then ``current``: a reader of either sees the
+    old version or the new one. Returns (previous current version, now current
+    version). Takes the lock.
     """
     with warehouse_lock(warehouse_dir):
         recover(warehouse_dir)
-        ids = version_ids(warehouse_dir)
+        ids = [
+            v
+            for v in version_ids(warehouse_dir)
+            if TABLE_FILES in read_build_info(warehouse_dir, v)
+        ]
         current = current_version(warehouse_dir)
         if to is None:
             older = [v for v in ids if current is None or int(v) < int(current)]
@@ -285,6 +522,8 @@ def rollback(warehouse_dir: Path, to: str | None = None) -> tuple[str | None, st
             raise PaperlakeError(
                 f"{warehouse_dir}: version {to} is not kept (kept: {', '.join(ids) or 'none'})"
             )
+        _follow(warehouse_dir, to)
+        progress.checkpoint("rollback")
         _switch_current(warehouse_dir, to)
         sync_links(warehouse_dir)
         return current, to
@@ -329,122 +568,3 @@ def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:
     fsync_dir(tmp)
     os.replace(tmp, path)
     return path
-
-
-# --- The extraction cache -----------------------------------------------------
-
-CACHE = Path("cache") / "extract"
-
-
-def cache_dir(warehouse_dir: Path) -> Path:
-    """Per-dump extractions, keyed by content, capture date and parser version."""
-    return warehouse_dir / CACHE
-
-
-# One cache entry per (dump content, capture date, parser version): the four
-# frames extract_dump returns, and its notes.
-CACHE_PARTS = ("source", "records", "rejects", "profile")
-TMP_PREFIX = ".tmp-"
-
-
-def write_extract_cache(cache_dir: Path, key: str, extracted: ExtractedDump) -> Path:
-    """Keep one dump's extraction under ``cache_dir/key``, complete or not at all."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache_dir / f"{TMP_PREFIX}{key}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    frames = dict(
-        zip(
-            CACHE_PARTS,
-            (extracted.source, extracted.records, extracted.rejects, extracted.profile),
-            strict=True,
-        )
-    )
-    for part, frame in frames.items():
-        frame.write_parquet(tmp / f"{part}.parquet", compression="zstd")
-        fsync_dir(tmp / f"{part}.parquet")
-    (tmp / "notes.json").write_text(json.dumps(extracted.notes), encoding="utf-8")
-    fsync_dir(tmp / "notes.json")
-    progress.checkpoint("cache")
-    final = cache_dir / key
-    # Same key, same content: an entry already there (a run that died after
-    # the rename but before recording it) is simply replaced.
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    return final
-
-
-def read_extract_cache(cache_dir: Path, key: str) -> ExtractedDump | None:
-    """One dump's cached extraction, or None when it is missing or unreadable."""
-    entry = cache_dir / key
-    try:
-        frames = [pl.read_parquet(entry / f"{part}.parquet") for part in CACHE_PARTS]
-        notes = json.loads((entry / "notes.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, pl.exceptions.PolarsError):
-        # A damaged entry costs a re-parse, never a failed run.
-        return None
-    return ExtractedDump(*frames, notes=list(notes))
-
-
-def extract_cache_whole(cache_dir: Path, key: str) -> bool:
-    """Whether the entry ``key`` has every part, each a complete Parquet file (its
-    magic bytes at both ends) and readable notes: cheap enough for every dump of a run."""
-    entry = cache_dir / key
-    try:
-        for part in CACHE_PARTS:
-            with open(entry / f"{part}.parquet", "rb") as handle:
-                head = handle.read(4)
-                handle.seek(-4, os.SEEK_END)
-                if head != b"PAR1" or handle.read(4) != b"PAR1":
-                    return False
-        json.loads((entry / "notes.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-def scan_extract_cache(
-    cache_dir: Path, keys: list[str], part: str, schema: pl.Schema
-) -> pl.LazyFrame:
-    """One part (``records``, ``rejects``, ``source``, ``profile``) of the entries
-    ``keys``, entry after entry in that order, with a ``cache_key`` column; ``schema``
-    when there are none."""
-    if not keys:
-        return pl.LazyFrame(schema={**schema, "cache_key": pl.String})
-    paths = [str(cache_dir / key / f"{part}.parquet") for key in keys]
-    return (
-        pl.scan_parquet(paths, include_file_paths="_entry_path")
-        .with_columns(cache_key=pl.col("_entry_path").str.extract(r"([^/\\]+)[/\\][^/\\]+$"))
-        .drop("_entry_path")
-    )
-
-
-def read_extract_notes(cache_dir: Path, key: str) -> list[str]:
-    """The notes kept with one cached extraction (empty when unreadable)."""
-    try:
-        notes = json.loads((cache_dir / key / "notes.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [str(n) for n in notes]
-
-
-def prune_extract_cache(cache_dir: Path, keep: set[str]) -> list[str]:
-    """Delete cache entries (and leftovers of killed runs) not in ``keep``. Returns them."""
-    if not cache_dir.is_dir():
-        return []
-    removed = []
-    for entry in sorted(cache_dir.iterdir()):
-        if entry.name not in keep:
-            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
-            removed.append(entry.name)
-    return removed
-
-
-def clean_extract_cache(cache_dir: Path) -> list[str]:
-    """Delete half-written cache entries a killed run left. Returns their names."""
-    if not cache_dir.is_dir():
-        return []
-    stale = sorted(p for p in cache_dir.iterdir() if p.name.startswith(TMP_PREFIX))
-    for path in stale:
-        shutil.rmtree(path, ignore_errors=True)
-    return [p.name for p in stale]

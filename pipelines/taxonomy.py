@@ -87,6 +87,42 @@ def read_categories(path: Path) -> pl.DataFrame:
     return frame.sort("code")
 
 
+def category_ids(categories: pl.DataFrame) -> list[str]:
+    """Every arXiv id the table names (as category_id or in also_means), sorted."""
+    also = categories["also_means"].drop_nulls().str.split(" ").explode()
+    return sorted({i for i in [*categories["category_id"], *also] if i})
+
+
+def printed_forms(categories: pl.DataFrame) -> pl.DataFrame:
+    """Every way a listing page prints each category: (printed, category_id), one row each.
+
+    A category prints as its table code ("LG", "AP", "QUANT-PH"), as its id
+    upper-cased ("MATH.AP", "COND-MAT.STAT-MECH", "CS.LG"), as the id itself
+    ("math.AP") and, for an id with a subject class, as the bare class ("AP",
+    which the table may read as another archive's AP). Parsers accept all of
+    them; ``category_ids`` gives the ids whose case the upper-case code shape
+    does not cover.
+    """
+    ids = pl.Series("category_id", category_ids(categories))
+    frames = [
+        categories.select(printed="code", category_id="category_id"),
+        ids.to_frame().select(printed=pl.col("category_id").str.to_uppercase(), category_id=ids),
+        ids.to_frame().select(printed="category_id", category_id="category_id"),
+        ids.to_frame()
+        .filter(pl.col("category_id").str.contains(r"\."))
+        .select(
+            printed=pl.col("category_id").str.split(".").list.last().str.to_uppercase(),
+            category_id="category_id",
+        ),
+    ]
+    return pl.concat(frames).unique(maintain_order=True).sort("printed", "category_id")
+
+
+def shipped_categories() -> pl.DataFrame:
+    """The category table shipped in ``pipelines/data/`` (what parsers' grammar is built from)."""
+    return read_categories(DATA_DIR / CATEGORIES_FILE)
+
+
 def _check_pattern(path: Path, topic: str, pattern: str) -> None:
     try:
         pl.Series([""]).str.contains(pattern)

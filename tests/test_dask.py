@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PAPERLAKE, RAW
+from conftest import PAPERLAKE, RAW, table_bytes
 from typer.testing import CliRunner
 
 from pipelines.cli import EXIT_FAILED, EXIT_USAGE, app
@@ -50,7 +50,7 @@ def _where(output: str) -> tuple[int, str, list[str]]:
 
 
 def _tables(warehouse: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(warehouse.glob("*.parquet"))}
+    return table_bytes(warehouse)
 
 
 def _rounded(row: tuple) -> tuple:

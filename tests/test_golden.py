@@ -1,9 +1,11 @@
 """Golden cases: hand-checked expected records for each dump format.
 
-Each case is ``golden/<format>/<case>/`` with ``input.txt`` (an excerpt of a
-real dump), ``expected.csv`` (one row per record, lists joined with " | ",
-written by reading the dump, not the parser's output) and ``profile.json``
-(header facts and line accounting).
+Each case is ``golden/<format>/<case>/`` with ``input.txt``, ``expected.csv``
+(one row per record, lists joined with " | ", written by reading the dump,
+not the parser's output) and ``profile.json`` (header facts and line
+accounting). An input is either an excerpt of a sample dump, or a page from
+another field composed in the format by hand; a composed case says so, and
+where its text comes from, in its ``README.md``.
 """
 
 from __future__ import annotations
@@ -69,16 +71,31 @@ def test_every_format_has_a_golden_case() -> None:
     assert set(formats()) <= covered
 
 
+def _composed(case: Path) -> bool:
+    return (case / "README.md").is_file()
+
+
 def test_golden_inputs_are_copied_from_the_real_dumps() -> None:
-    """Each input line appears verbatim in some sample dump (no invented text)."""
+    """Each line of a sample excerpt appears verbatim in some sample dump (no invented text)."""
     from conftest import RAW
 
     dump_lines = {
         line for p in RAW.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines()
     }
-    for case in CASES:
+    excerpts = [case for case in CASES if not _composed(case)]
+    assert {case.parent.name for case in excerpts} == set(formats())
+    for case in excerpts:
         for line in (case / "input.txt").read_text(encoding="utf-8").splitlines():
             assert line in dump_lines, (case, line[:60])
+
+
+def test_every_format_has_a_page_from_another_field() -> None:
+    """Besides a sample excerpt, each format has a composed page the samples never showed."""
+    composed = [case for case in CASES if _composed(case)]
+    assert {case.parent.name for case in composed} == set(formats())
+    for case in composed:
+        about = (case / "README.md").read_text(encoding="utf-8")
+        assert "Composed" in about and "expected.csv" in about, case
 
 
 def test_records_frame_matches_schema() -> None:

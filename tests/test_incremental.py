@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import RAW
+from conftest import RAW, read_table, table_bytes
 from typer.testing import CliRunner
 
 import pipelines.extract
@@ -30,8 +30,8 @@ def _refresh(raw: Path, warehouse: Path, *extra: str) -> str:
 
 
 def _tables(warehouse: Path) -> dict[str, bytes]:
-    """The published Parquet files' bytes, read through their stable names."""
-    return {p.name: p.read_bytes() for p in sorted(warehouse.glob("*.parquet"))}
+    """The published tables' data files and their bytes."""
+    return table_bytes(warehouse)
 
 
 @pytest.fixture
@@ -95,11 +95,9 @@ def test_changed_and_removed_dumps(
     assert "incremental" in output and "full re-link" not in output
 
     for table in ("sources", "records", "profiles", "paper_sources"):
-        files = pl.read_parquet(warehouse / f"{table}.parquet")["source_file"].unique()
+        files = read_table(warehouse, table)["source_file"].unique()
         assert REMOVED not in files.to_list(), table
-    titles = pl.read_parquet(warehouse / "records.parquet").filter(
-        pl.col("source_file") == CHANGED
-    )["title"]
+    titles = read_table(warehouse, "records").filter(pl.col("source_file") == CHANGED)["title"]
     assert titles.str.starts_with("MGG-2: Accelerating").sum() == 1
     assert titles.str.starts_with("MGG: Accelerating").sum() == 0
 
@@ -138,7 +136,7 @@ def test_parser_version_and_capture_date_are_part_of_the_key(
     parsed.clear()
     _refresh(raw, warehouse, "--as-of", "2026-03-01")
     assert len(parsed) == 5
-    may18 = pl.read_parquet(warehouse / "records.parquet").filter(pl.col("date_text") == "May 18")
+    may18 = read_table(warehouse, "records").filter(pl.col("date_text") == "May 18")
     assert may18.height > 0 and set(may18["published_date"].dt.year()) == {2025}
 
 

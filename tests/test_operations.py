@@ -57,12 +57,34 @@ def _refresh(raw: Path, warehouse: Path, *extra: str) -> str:
     return result.output
 
 
-def _counts(warehouse: Path) -> tuple[int, ...]:
-    """Read the published warehouse as a user would: DuckDB file and every Parquet table."""
-    for path in warehouse.glob("*.parquet"):
-        pl.read_parquet(path)
+def _delta_counts(warehouse: Path, pinned: bool) -> tuple[int, ...]:
+    """COUNTS from the Delta tables: at the published Delta versions, or their newest."""
+    tables = store.published_tables(warehouse)
+
+    def read(name: str) -> pl.DataFrame:
+        version = tables[name].delta_version if pinned else None
+        return pl.read_delta(str(tables[name].path), version=version)
+
+    sources = read("sources")
+    return (
+        sources.height,
+        read("records").height,
+        int(sources["n_records"].sum()),
+        read("papers").height,
+    )
+
+
+def _counts(warehouse: Path, delta_newest: bool = True) -> tuple[int, ...]:
+    """Read the published warehouse as a user would: the DuckDB file and the Delta tables,
+    which must agree (their newest snapshots too, unless ``delta_newest`` is False)."""
+    for table in store.published_tables(warehouse).values():
+        pl.read_delta(str(table.path))
     with duckdb.connect(str(warehouse / "paperlake.duckdb"), read_only=True) as con:
-        return tuple(con.sql(COUNTS).fetchone())
+        counts = tuple(con.sql(COUNTS).fetchone())
+    assert _delta_counts(warehouse, pinned=True) == counts
+    if delta_newest:
+        assert _delta_counts(warehouse, pinned=False) == counts
+    return counts
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +144,7 @@ def _wait_paused(proc: subprocess.Popen, marker: Path) -> None:
 def _leftovers(warehouse: Path) -> list[str]:
     """Files a killed run leaves: staging and trash folders, temp files and cache entries."""
     found = [p.name for p in warehouse.glob(".*.tmp*")]
+    found += [p.name for p in (warehouse / "tables").glob("*/.tmp-*")]
     found += [p.name for p in (warehouse / "versions").glob(".*")]
     found += [p.name for p in (warehouse / "cache" / "extract").glob(".tmp-*")]
     return sorted(found)
@@ -134,7 +157,10 @@ KILL_STAGES = {
     "link": ("old", None),
     "load": ("old", ".building-"),  # a staging folder with Parquet, no DuckDB file
     "publish": ("old", ".paperlake.duckdb.tmp-"),  # ... and a DuckDB file being written
-    "promote": ("old", "unswitched"),  # a whole new version, not yet published
+    "promote": ("old", "unpublished"),  # a whole new version, not yet committed or published
+    # Committed to the Delta tables, not switched: only their newest snapshots
+    # are ahead until the next run brings them back to the published version.
+    "commit": ("old", "unpublished"),
     "switch": ("new", None),  # published, not yet cleaned up
     "clean-up": ("new", None),
 }
@@ -158,10 +184,14 @@ def test_kill_at_every_stage_leaves_a_readable_warehouse(
         marker.unlink()
 
         seen = old if visible == "old" else new
-        assert _counts(warehouse) == expected[seen], stage
+        assert _counts(warehouse, delta_newest=stage != "commit") == expected[seen], stage
         assert store.lock_holder(warehouse) is None, stage  # the kernel dropped the lock
-        if leftover == "unswitched":
-            assert store.version_ids(warehouse)[-1] != store.current_version(warehouse)
+        if leftover == "unpublished":
+            # Complete, but never published: no rollback target.
+            unpublished = str(int(before) + 1)
+            assert (warehouse / "versions" / unpublished / "build.json").is_file(), stage
+            assert unpublished not in store.version_ids(warehouse), stage
+            assert store.current_version(warehouse) == before, stage
         elif leftover == ".paperlake.duckdb.tmp-":
             assert any((warehouse / "versions").glob(f".building-*/{leftover}*")), stage
         elif leftover:

@@ -6,17 +6,28 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+import pytest
 from conftest import CAPTURE, RAW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from name_corpus import inner_capital, name_variants, printed_names, starts_with_capitals
 from polars.testing import assert_frame_equal
 
 from pipelines.extract import DumpBytes, extract_dump, extract_dumps, formats
 from pipelines.extract.assemble import finish
 from pipelines.extract.text import split_lines
+from pipelines.taxonomy import printed_forms, shipped_categories
 
 GIVEN = ["Kay", "Jean-Luc", "Sören", "Zhihao", "Ana", "José", "Łukasz", "Mei", "George H.", "Yu"]
 FAMILY = ["Liu", "Müller", "O'Brien", "McKenzie", "García-López", "Zhang", "Dubois", "Qi", "Jia"]
+# Real names of every shape (Faker's locales and their printed variants); the
+# collapsed-page split takes those without a capital run at their start or a
+# capital inside a word (tests/test_grammar.py shows why those are guesses).
+CORPUS = printed_names() + name_variants()
+GLUABLE = tuple(n for n in CORPUS if not starts_with_capitals(n) and not inner_capital(n))
+# Every printed form of every category in the taxonomy, and unknown codes of the same shape.
+PRINTED_CODES = tuple(printed_forms(shipped_categories())["printed"])
+UNKNOWN_CODES = ("XYZ", "NEW-ARCH.AB", "PHYSICS.NEW-TOPIC", "Q-BIO.ZZ")
 WORDS = [
     "Efficient",
     "Serving",
@@ -38,10 +49,12 @@ WORDS = [
 ]
 ENDINGS = ["GPUs", "LLM", "DNNs", "Max-Flow", "Systems", "Graphs", "Inference", "2.0", "Scale"]
 HEADS = ["SpecInfer:", "MagicPIG:", "Quarl:", "TC-GNN:", "Towards", "Scalable", "LightSeq2:"]
-CATEGORIES = ["LG", "DC", "QUANT-PH", "AS", "CV", "MA", "DS"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-names = st.builds(lambda g, f: f"{g} {f}", st.sampled_from(GIVEN), st.sampled_from(FAMILY))
+names = st.one_of(
+    st.builds(lambda g, f: f"{g} {f}", st.sampled_from(GIVEN), st.sampled_from(FAMILY)),
+    st.sampled_from(GLUABLE),
+)
 titles = st.builds(
     lambda head, middle, end: " ".join([head, *middle, end]),
     st.sampled_from(HEADS),
@@ -53,7 +66,8 @@ abstracts = st.lists(st.sampled_from(WORDS), min_size=40, max_size=80).map(
 )
 dates = st.builds(
     lambda y, m, d: (y, m, d),
-    st.one_of(st.none(), st.integers(2010, 2025)),
+    # Years after the capture year too: kept, and flagged.
+    st.one_of(st.none(), st.integers(1992, 2030)),
     st.integers(1, 12),
     st.integers(1, 28),
 )
@@ -74,7 +88,7 @@ def _resolved(d: tuple) -> date:
 
 profile_records = st.fixed_dictionaries(
     {
-        "category": st.sampled_from(CATEGORIES),
+        "category": st.sampled_from(PRINTED_CODES + UNKNOWN_CODES),
         "date": dates,
         "code": st.booleans(),
         "title": titles,
@@ -108,34 +122,33 @@ def _check_profile_records(e, records: list[dict]) -> None:
         assert got["category"] == r["category"]
         assert got["has_code"] == r["code"]
         assert got["published_date"] == _resolved(r["date"])
+        assert got["is_future_date"] == (_resolved(r["date"]) > CAPTURE)
         assert got["abstract"] == r["abstract"]
+        assert got["is_cut"] is False
 
 
 def _meta(r: dict) -> str:
     return r["category"] + _date_text(r["date"]) + ("Code" if r["code"] else "")
 
 
+def _profile_header(owner: str, primary: str, n: int) -> list[str]:
+    facts = ["h-index3", "9papers", "40citations", "Novelty5%", "AI Score7"]
+    return [owner, "", primary, *facts, "", f"{n} Papers", ""]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(profile_records, min_size=1, max_size=6))
-def test_profile_page_round_trip(records: list[dict]) -> None:
-    header = [
-        "Ana Liu",
-        "",
-        "LG",
-        "h-index3",
-        "9papers",
-        "40citations",
-        "Novelty5%",
-        "AI Score7",
-        "",
-        f"{len(records)} Papers",
-        "",
-    ]
+@given(
+    st.lists(profile_records, min_size=1, max_size=6),
+    st.sampled_from(PRINTED_CODES + UNKNOWN_CODES),
+)
+def test_profile_page_round_trip(records: list[dict], primary: str) -> None:
+    header = _profile_header("Ana Liu", primary, len(records))
     body = []
     for r in records:
         body += [_meta(r), r["title"], "", _author_line(r), "", r["abstract"], ""]
     e = _parse("\n".join(header + body))
     assert e.source["format"][0] == "profile_page"
+    assert e.profile["primary_category"][0] == primary
     _check_profile_records(e, records)
 
 
@@ -148,6 +161,32 @@ def test_collapsed_profile_page_round_trip(records: list[dict]) -> None:
     e = _parse("\n".join(body))
     assert e.source["format"][0] == "collapsed_profile_page"
     _check_profile_records(e, records)
+
+
+@pytest.mark.parametrize("glued", [False, True], ids=["profile_page", "collapsed_profile_page"])
+def test_every_printed_category_parses_back(glued: bool) -> None:
+    """A page with one record per printed form of every taxonomy code (and unknown ones)."""
+    codes = PRINTED_CODES + UNKNOWN_CODES
+    authors = ["Kay Liu", "Omar al-Farsi", "Wei ZHANG", "王秀英", "Jean d'Alembert"]
+    lines: list[str] = [] if glued else _profile_header("Ana Liu", codes[0], len(codes))
+    for i, code in enumerate(codes):
+        meta = f"{code}{MONTHS[i % 12]} {1 + i % 28}, {1992 + i % 30}" + ("Code" * (i % 2))
+        title = f"On the Structure of Problem {i} in Its Field"
+        author_line = ", ".join(authors[i % 5 :] + authors[: i % 5][:1])
+        abstract = f"We study problem {i} and settle it. " * 8
+        if glued:
+            lines += [meta, title + author_line, abstract]
+        else:
+            lines += [meta, title, "", author_line, "", abstract, ""]
+    e = _parse("\n".join(lines))
+    assert e.source["format"][0] == ("collapsed_profile_page" if glued else "profile_page")
+    assert e.records["category"].to_list() == list(codes)
+    assert e.records["has_code"].to_list() == [bool(i % 2) for i in range(len(codes))]
+    assert e.records["title"].str.starts_with("On the Structure of Problem").all()
+    assert e.records["authors"].list.len().to_list() == [
+        len(authors[i % 5 :] + authors[: i % 5][:1]) for i in range(len(codes))
+    ]
+    assert e.rejects.is_empty()
 
 
 daily_records = st.fixed_dictionaries(
@@ -258,6 +297,13 @@ FRAGMENTS = [
     "Daily Papers",
     "x" * 300,
     "Title: A Study",
+    "MATH.APJan 3, 1998",
+    "COND-MAT.STAT-MECHDec 4, 2031Code",
+    "Load more papers",
+    "Show more",
+    "see the appendix for all proofs",
+    "王秀英, Omar al-Farsi, JP Morgan et al.",
+    "h-index" + "9" * 40,
 ]
 lines_strategy = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=80)), max_size=40)
 
@@ -271,19 +317,22 @@ def test_no_text_makes_a_parser_raise_or_lose_a_line(lines: list[str]) -> None:
         files = pl.DataFrame(
             {"file": [0], "source_file": ["f.txt"], "format": [name], "capture_date": [CAPTURE]}
         )
-        records, rejects, furniture, _ = finish(fmt.parse(table), files)
-        furniture = int(furniture["n_furniture"].sum())
-        spans = int((records["line_end"] - records["line_start"] + 1).sum())
-        rejected = int((rejects["line_end"] - rejects["line_start"] + 1).sum())
-        assert spans + rejected + furniture == table.height, name
-        # No line is claimed twice.
-        claimed = sorted(
-            n
-            for frame in (records, rejects)
-            for s, t in zip(frame["line_start"], frame["line_end"], strict=True)
-            for n in range(s, t + 1)
-        )
-        assert len(claimed) == len(set(claimed)), name
+        done = finish(fmt.parse(table), files)
+        record_spans = list(zip(done.records["line_start"], done.records["line_end"], strict=True))
+        reject_spans = list(zip(done.rejects["line_start"], done.rejects["line_end"], strict=True))
+        in_records = [n for a, b in record_spans for n in range(a, b + 1)]
+        rejected = [n for a, b in reject_spans for n in range(a, b + 1)]
+        # Records never share a line, nor do quarantine rows.
+        assert len(in_records) == len(set(in_records)), name
+        assert len(rejected) == len(set(rejected)), name
+        # A quarantined line lies outside every record, or is one line (or run)
+        # of a record quarantined alone, wholly inside it.
+        for s, t in reject_spans:
+            assert all(t < a or s > b or (a <= s and t <= b) for a, b in record_spans), name
+        own = set(in_records) - set(rejected)
+        assert len(own) == int(done.counts["n_record_lines"].sum()), name
+        furniture = int(done.counts["n_furniture"].sum())
+        assert len(own) + len(rejected) + furniture == table.height, name
 
 
 # Real pages of every format, cut at any line: batches mix formats and damage.

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import RAW
+from conftest import RAW, read_table, table_bytes
 from typer.testing import CliRunner
 
 from pipelines.cli import EXIT_STRICT, EXIT_USAGE, app
@@ -57,13 +57,13 @@ def warehouse(tmp_path_factory, prefect_harness) -> Path:
 
 def test_refresh_writes_every_table(warehouse: Path) -> None:
     for table in TABLES:
-        assert (warehouse / f"{table}.parquet").exists(), table
-    sources = pl.read_parquet(warehouse / "sources.parquet")
+        assert (warehouse / "tables" / table / "_delta_log").is_dir(), table
+    sources = read_table(warehouse, "sources")
     assert sources.height == 5
     assert sources["capture_date_origin"].to_list() == ["as-of"] * 5
-    records = pl.read_parquet(warehouse / "records.parquet")
+    records = read_table(warehouse, "records")
     assert records.height == int(sources["n_records"].sum()) == 171
-    papers = pl.read_parquet(warehouse / "papers.parquet")
+    papers = read_table(warehouse, "papers")
     # The one paper listed twice (collapsed page and daily listing) is merged.
     assert papers.height == 170
     nexus = papers.filter(pl.col("title").str.starts_with("Nexus"))
@@ -100,10 +100,7 @@ def test_views_carry_comments(warehouse: Path) -> None:
 def test_refresh_is_deterministic(warehouse: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     assert _refresh(RAW, again).exit_code == 0
-    for table in TABLES:
-        a = (warehouse / f"{table}.parquet").read_bytes()
-        b = (again / f"{table}.parquet").read_bytes()
-        assert a == b, table
+    assert table_bytes(warehouse) == table_bytes(again)
 
 
 def test_bad_files_do_not_stop_the_run(prefect_harness, tmp_path: Path) -> None:
@@ -116,7 +113,7 @@ def test_bad_files_do_not_stop_the_run(prefect_harness, tmp_path: Path) -> None:
     result = _refresh(raw, tmp_path / "wh")
     assert result.exit_code == 0, result.output
     assert "quarantined whole" in result.output
-    rejects = pl.read_parquet(tmp_path / "wh" / "rejects.parquet")
+    rejects = read_table(tmp_path / "wh", "rejects")
     assert sorted(rejects["source_file"].to_list()) == ["blob.bin", "empty.txt", "notes.txt"]
     strict = _refresh(raw, tmp_path / "wh2", "--strict")
     assert strict.exit_code == EXIT_STRICT
@@ -131,9 +128,9 @@ def test_capture_dates_come_from_the_manifest(prefect_harness, tmp_path: Path) -
     result = runner.invoke(app, ["refresh", "--raw", str(raw), "--warehouse", str(tmp_path / "w")])
     assert result.exit_code == 0, result.output
     assert "no capture date" in result.output  # b.txt falls back to its file time
-    sources = pl.read_parquet(tmp_path / "w" / "sources.parquet").sort("source_file")
+    sources = read_table(tmp_path / "w", "sources").sort("source_file")
     assert sources["capture_date_origin"].to_list() == ["manifest", "file-mtime"]
-    records = pl.read_parquet(tmp_path / "w" / "records.parquet").filter(
+    records = read_table(tmp_path / "w", "records").filter(
         (pl.col("source_file") == "a.txt") & (pl.col("date_text") == "May 18")
     )
     # Captured on 2026-03-01, "May 18" can only be last year's.
@@ -163,3 +160,10 @@ def test_detect_and_formats_commands() -> None:
     assert result.exit_code == 0 and "collapsed_profile_page" in result.output
     listed = runner.invoke(app, ["formats"])
     assert all(name in listed.output for name in ("profile_page", "daily_papers"))
+
+
+def test_detect_reads_the_whole_file() -> None:
+    result = runner.invoke(app, ["detect", str(RAW / "001_f44773a72a01ad56.txt")])
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 0
+    assert "all 311" in text and "43 category/date lines" in text

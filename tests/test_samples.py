@@ -85,3 +85,16 @@ def test_extract_text_parses_a_decoded_text_like_the_dump() -> None:
         assert parsed.format == whole.source["format"][0]
         assert parsed.records.equals(whole.records)
         assert parsed.n_lines == whole.source["n_lines"][0]
+
+
+def test_detection_counts_are_for_the_lines_it_read() -> None:
+    from pipelines.extract import detect_format
+    from pipelines.extract.text import split_lines
+
+    lines = split_lines((RAW / "001_f44773a72a01ad56.txt").read_text("utf-8"))
+    assert lines.height == 311
+    whole = detect_format(lines, max_lines=None)
+    window = detect_format(lines)  # what a refresh reads: the first 200 lines
+    assert whole.format == window.format == "profile_page"
+    assert whole.reason.startswith("43 category/date lines")
+    assert not window.reason.startswith("43 ")

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import RAW
+from conftest import RAW, table_bytes
 from typer.testing import CliRunner
 
 import pipelines.flows
@@ -70,7 +70,7 @@ def test_a_failing_data_test_leaves_the_warehouse_untouched(
         return real(tables, folder, *args)
 
     monkeypatch.setattr(pipelines.flows, "stage_version", counting)
-    before = {p.name: p.read_bytes() for p in warehouse.glob("*.parquet")}
+    before = table_bytes(warehouse)
     sql = tmp_path / "sql"
     shutil.copytree(default_sql_dir(), sql)
     (sql / "tests" / "no_scholar_profiles.sql").write_text(
@@ -84,7 +84,7 @@ def test_a_failing_data_test_leaves_the_warehouse_untouched(
     assert store.current_version(warehouse) == "1"
     assert store.version_ids(warehouse) == ["1"]
     assert [p.name for p in (warehouse / "versions").iterdir()] == ["1"]  # no staging left
-    assert {p.name: p.read_bytes() for p in warehouse.glob("*.parquet")} == before
+    assert table_bytes(warehouse) == before
     assert _n_sources(warehouse) == 5
 
 
@@ -95,11 +95,11 @@ def test_a_file_system_error_is_retried(
     calls: list[Path] = []
     real = pipelines.refresh.write_tables
 
-    def flaky(tables, folder):
+    def flaky(tables, folder, *args):
         calls.append(folder)
         if len(calls) == 1:
-            raise OSError(errno.EIO, "Input/output error", str(folder / "records.parquet"))
-        return real(tables, folder)
+            raise OSError(errno.EIO, "Input/output error", str(folder / "records"))
+        return real(tables, folder, *args)
 
     monkeypatch.setattr(pipelines.refresh, "write_tables", flaky)
     assert "Published version 1" in _refresh(raw, warehouse)
@@ -169,8 +169,10 @@ def test_a_warehouse_from_before_versions_is_taken_over(
     assert status.exit_code == 0 and "without versions" in status.output
 
     _refresh(raw, warehouse)
-    for name in ("records.parquet", "paperlake.duckdb"):
-        assert os.readlink(warehouse / name) == f"current/{name}"
+    assert os.readlink(warehouse / "paperlake.duckdb") == "current/paperlake.duckdb"
+    # The tables are Delta tables under tables/ now; no <table>.parquet names remain.
+    assert not (warehouse / "records.parquet").exists()
+    assert (warehouse / "tables" / "records" / "_delta_log").is_dir()
     assert not (warehouse / ".paperlake.duckdb.tmp-1234").exists()
     assert _n_sources(warehouse) == 5
 
@@ -182,7 +184,7 @@ def test_state_is_kept_with_the_version_it_was_built_with(tmp_path):
     for n in (1, 2):
         staging = store.begin_version(warehouse)
         store.write_state(staging, "links", pl.DataFrame({"run": [n]}))
-        (staging / store.BUILD_INFO).write_text("{}", encoding="utf-8")
+        (staging / store.BUILD_INFO).write_text('{"table_files": {}}', encoding="utf-8")
         store.promote(warehouse, staging)
         assert store.read_state(warehouse, "links")["run"].to_list() == [n]
     assert store.read_state(warehouse, "no such state") is None

@@ -11,7 +11,7 @@ import sys
 
 # Importing a module registers its commands; --help lists them in this order.
 # isort: off
-from pipelines.cli import run, versions, inspect  # noqa: F401
+from pipelines.cli import run, versions, inspect, look  # noqa: F401
 
 # isort: on
 from pipelines.cli.common import (

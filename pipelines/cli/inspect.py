@@ -17,25 +17,32 @@ from pipelines.errors import PaperlakeError
 def detect(
     files: Annotated[list[Path], typer.Argument(help="Dump files to inspect.")],
 ) -> None:
-    """Say which format each file is detected as, and why."""
+    """Say which format each file is detected as, and why, reading every line of it."""
     from pipelines.extract import detect_format
     from pipelines.extract.text import decode_dump, split_lines
 
     table = Table()
-    for col in ("file", "format", "encoding", "why"):
+    for col in ("file", "format", "encoding", "lines read", "why"):
         table.add_column(col)
     for path in files:
         try:
             decoded = decode_dump(path.read_bytes())
         except OSError as err:
-            table.add_row(str(path), "[red]unreadable[/]", "", str(err.strerror or err))
+            table.add_row(str(path), "[red]unreadable[/]", "", "", str(err.strerror or err))
             continue
         if decoded.is_binary:
-            table.add_row(str(path), "[red]binary[/]", decoded.encoding, decoded.note or "")
+            table.add_row(str(path), "[red]binary[/]", decoded.encoding, "", decoded.note or "")
             continue
-        result = detect_format(split_lines(decoded.text))
+        # The whole file: the counts in the reason are the file's, not a window's.
+        lines = split_lines(decoded.text)
+        result = detect_format(lines, max_lines=None)
+        why = result.reason + (f"; {decoded.note}" if decoded.note else "")
         table.add_row(
-            str(path), result.format or "[red]unknown[/]", decoded.encoding, result.reason
+            str(path),
+            result.format or "[red]unknown[/]",
+            decoded.encoding,
+            f"all {lines.height}",
+            why,
         )
     console.print(table)
 

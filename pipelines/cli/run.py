@@ -212,10 +212,11 @@ def refresh(
     try:
         from pipelines.curation import read_aliases, read_overrides
         from pipelines.sources import read_manifest
-        from pipelines.store import lock_holder
+        from pipelines.store import check_location, lock_holder
         from pipelines.taxonomy import load_taxonomies
 
         # Bad configuration fails here, in one line, before Prefect starts.
+        check_location(warehouse)
         read_manifest(raw)
         read_overrides(raw)
         read_aliases(raw)

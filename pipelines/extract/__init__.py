@@ -16,7 +16,7 @@ from pipelines.extract.registry import detect_format, detect_formats, formats
 # Part of every extraction cache key: bump it whenever a parser's output for
 # the same bytes changes, so the next refresh parses every dump again instead
 # of reusing records the old parser made.
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 
 __all__ = [
     "PARSER_VERSION",

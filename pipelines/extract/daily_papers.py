@@ -20,7 +20,7 @@ from pipelines.extract.assemble import (
     shift_in_file,
     with_file,
 )
-from pipelines.extract.patterns import DATE, collapse_spaces
+from pipelines.extract.patterns import DATE, PAGE_LINKS, collapse_spaces
 from pipelines.extract.registry import ParsedDump, register_format, scores_frame
 
 # Lines the site prints around the listing: page furniture, not data.
@@ -72,10 +72,18 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
     """Parse a Daily Papers listing (format C)."""
     lines = with_file(lines)
     nb = non_blank(lines).with_columns(
+        is_furniture=pl.col("content").is_in(PAGE_FURNITURE)
+        | pl.col("content").str.contains(PAGE_LINKS)
+    )
+    # Page furniture is no part of any record, wherever it stands: the record
+    # logic below reads the lines around it as if it were not there.
+    furniture = nb.filter(pl.col("is_furniture")).with_columns(
+        role=pl.lit(FURNITURE), rec=pl.lit(None, pl.Int64), reason=pl.lit(None, pl.String)
+    )
+    nb = nb.filter(~pl.col("is_furniture")).with_columns(
         is_sep=pl.col("content") == SEPARATOR,
         is_count=pl.col("content").str.contains(AUTHOR_COUNT),
         is_date=pl.col("content").str.contains(DATE_LINE),
-        is_furniture=pl.col("content").is_in(PAGE_FURNITURE),
     )
     nb = nb.with_columns(
         # The trailer: "<count or organisation>", "·", "<date> [upvotes]".
@@ -96,7 +104,6 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         pl.col("is_sep")
         | pl.col("is_trailer_date")
         | pl.col("is_trailer_head")
-        | pl.col("is_furniture")
         | pl.col("is_listing_date")
     )
     is_long = pl.col("content").str.len_chars() >= ABSTRACT_MIN_CHARS
@@ -132,10 +139,10 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         rec=pl.when(in_record).then(pl.col("title_no").forward_fill().over("file")),
         role=pl.when(in_record)
         .then(pl.lit(RECORD))
-        .when(pl.col("is_furniture") | pl.col("is_listing_date"))
+        .when(pl.col("is_listing_date"))
         .then(pl.lit(FURNITURE))
         .otherwise(pl.lit(REJECT)),
-        reason=pl.when(in_record | pl.col("is_furniture") | pl.col("is_listing_date"))
+        reason=pl.when(in_record | pl.col("is_listing_date"))
         .then(None)
         .when(pl.col("is_sep") | pl.col("is_trailer_head") | pl.col("is_trailer_date"))
         .then(pl.lit("author/date trailer with no title and abstract before it"))
@@ -155,14 +162,40 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
             title=pick("is_title"),
             abstract=pick("is_abstract"),
             head=pl.col("content").filter(pl.col("is_trailer_head")).first(),
+            head_no=pl.col("line_no").filter(pl.col("is_trailer_head")).first(),
             date_line=pl.col("content").filter(pl.col("is_trailer_date")).first(),
+            date_no=pl.col("line_no").filter(pl.col("is_trailer_date")).first(),
         )
     )
     date_parts = pl.col("date_line").str.extract_groups(DATE_LINE)
-    count = pl.col("head").str.extract(AUTHOR_COUNT, 1).cast(pl.Int64)
+    # A number too large to store is left empty, with a note, never a failure.
+    digits = {
+        "author_count": (pl.col("head").str.extract(AUTHOR_COUNT, 1), "head_no"),
+        "upvotes": (date_parts.struct.field("upvotes"), "date_no"),
+    }
+    records = records.with_columns(
+        **{f"{name}_digits": text for name, (text, _) in digits.items()}
+    ).with_columns(
+        **{name: pl.col(f"{name}_digits").cast(pl.Int64, strict=False) for name in digits}
+    )
+    notes = pl.concat(
+        [
+            records.filter(pl.col(f"{name}_digits").is_not_null() & pl.col(name).is_null()).select(
+                "file",
+                line_no=line,
+                note=pl.format(
+                    "line {}: {} {} is too large to store; left empty",
+                    line,
+                    pl.lit(name),
+                    pl.col(f"{name}_digits"),
+                ),
+            )
+            for name, (_, line) in digits.items()
+        ]
+    )
+    count = pl.col("author_count_digits")
     records = records.with_columns(
         title=collapse_spaces(pl.col("title")),
-        author_count=count,
         affiliations=pl.when(pl.col("head").is_not_null() & count.is_null())
         .then(pl.concat_list(pl.col("head")))
         .otherwise(pl.lit([], dtype=pl.List(pl.String))),
@@ -170,7 +203,8 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         # No names are printed, so whatever the count, the list is incomplete.
         authors_truncated=pl.lit(True),
         date_text=date_parts.struct.field("date_text"),
-        upvotes=date_parts.struct.field("upvotes").cast(pl.Int64),
+        # A trailer that lost its date line.
+        incomplete=pl.col("head").is_not_null() & pl.col("date_line").is_null(),
     )
     profile = first_in_file(
         nb.filter(pl.col("is_listing_date")),
@@ -178,5 +212,10 @@ def parse_daily_papers(lines: pl.DataFrame) -> ParsedDump:
         lines["file"].unique().sort(),
         "listing_date_text",
     )
-    labelled = nb.select("file", "line_no", "role", "rec", "reason")
-    return ParsedDump(attach_labels(lines, labelled), records, profile)
+    labelled = pl.concat(
+        [
+            nb.select("file", "line_no", "role", "rec", "reason"),
+            furniture.select("file", "line_no", "role", "rec", "reason"),
+        ]
+    )
+    return ParsedDump(attach_labels(lines, labelled), records, profile, notes)

@@ -32,11 +32,27 @@ class ExtractedDump:
 
     @property
     def accounted_lines(self) -> int:
-        """Lines in record spans + quarantined lines + furniture lines."""
+        """Lines of records + quarantined lines + furniture lines, from the tables themselves.
+
+        A line quarantined alone inside a record's span counts once, in the quarantine.
+        """
         spans = int((self.records["line_end"] - self.records["line_start"] + 1).sum())
-        rejected = int(self.source["n_rejected_lines"].item())
+        rejected = int((self.rejects["line_end"] - self.rejects["line_start"] + 1).sum())
         furniture = int(self.source["n_furniture_lines"].item())
-        return spans + rejected + furniture
+        return spans - nested_reject_lines(self.records, self.rejects) + rejected + furniture
+
+
+def nested_reject_lines(records: pl.DataFrame, rejects: pl.DataFrame) -> int:
+    """Quarantined lines that lie inside a record's span (a stray line where a field belongs)."""
+    if records.is_empty() or rejects.is_empty():
+        return 0
+    inside = rejects.drop_nulls("line_start").join_where(
+        records.select("source_file", rec_start="line_start", rec_end="line_end"),
+        pl.col("source_file") == pl.col("source_file_right"),
+        pl.col("line_start") >= pl.col("rec_start"),
+        pl.col("line_end") <= pl.col("rec_end"),
+    )
+    return int((inside["line_end"] - inside["line_start"] + 1).sum())
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,8 @@ class ParsedText:
     rejects: pl.DataFrame
     furniture: int
     profile: pl.DataFrame
+    record_lines: int = 0
+    notes: list[str] = field(default_factory=list)  # what parsing noted, "<file> line N: ..."
 
 
 def _empty(schema: pl.Schema) -> pl.DataFrame:
@@ -94,6 +112,18 @@ def _rejected_whole(source_file: str, n_lines: int, reason: str, raw: str | None
     return ParsedText(None, reason, n_lines, _NO_RECORDS, rejects, 0, _NO_PROFILE)
 
 
+@dataclass(frozen=True)
+class _FileResult:
+    """One file's share of a batch's parse."""
+
+    records: pl.DataFrame
+    rejects: pl.DataFrame
+    furniture: int
+    record_lines: int
+    profile: pl.DataFrame
+    notes: list[str]
+
+
 def _split_by_file(frame: pl.DataFrame, schema: pl.Schema) -> dict[int, pl.DataFrame]:
     parts = frame.partition_by("file", as_dict=True, include_key=False, maintain_order=True)
     return {key[0]: part.select(list(schema)) for key, part in parts.items()}
@@ -103,20 +133,24 @@ def _parse_format(
     format_name: str,
     lines: pl.DataFrame,
     files: pl.DataFrame,
-) -> dict[int, tuple[pl.DataFrame, pl.DataFrame, int, pl.DataFrame]]:
+) -> dict[int, _FileResult]:
     """Parse the lines of the files of one format; results by file index."""
-    parsed = get_format(format_name).parse(lines)
-    records, rejects, furniture, profiles = finish(parsed, files)
-    by_records = _split_by_file(records, RECORDS)
-    by_rejects = _split_by_file(rejects, REJECTS)
-    by_profile = _split_by_file(profiles, PROFILES)
-    n_furniture = dict(furniture.select("file", "n_furniture").iter_rows())
+    done = finish(get_format(format_name).parse(lines), files)
+    by_records = _split_by_file(done.records, RECORDS)
+    by_rejects = _split_by_file(done.rejects, REJECTS)
+    by_profile = _split_by_file(done.profiles, PROFILES)
+    counts = {f: (n_f, n_r) for f, n_f, n_r in done.counts.iter_rows()}
+    notes: dict[int, list[str]] = {}
+    for f, note in done.notes.iter_rows():
+        notes.setdefault(f, []).append(note)
     return {
-        f: (
+        f: _FileResult(
             by_records.get(f, _NO_RECORDS),
             by_rejects.get(f, _NO_REJECTS),
-            int(n_furniture.get(f, 0)),
+            int(counts.get(f, (0, 0))[0]),
+            int(counts.get(f, (0, 0))[1]),
             by_profile.get(f, _NO_PROFILE),
+            notes.get(f, []),
         )
         for f in files["file"]
     }
@@ -186,8 +220,18 @@ def parse_texts(
                 except Exception as err:  # a parser bug must not stop the run
                     why = f"parser failed: {type(err).__name__}: {err}"
                     out[i] = _rejected_whole(source_files[i], n_lines[i], why, texts[i])
-        for i, (records, rejects, furniture, profile) in results.items():
-            out[i] = ParsedText(fmt, chosen[i][1], n_lines[i], records, rejects, furniture, profile)
+        for i, r in results.items():
+            out[i] = ParsedText(
+                fmt,
+                chosen[i][1],
+                n_lines[i],
+                r.records,
+                r.rejects,
+                r.furniture,
+                r.profile,
+                r.record_lines,
+                r.notes,
+            )
     return [out[i] for i in range(len(texts))]
 
 
@@ -210,7 +254,11 @@ def _source_row(
     n_rejected = int((rejects["line_end"] - rejects["line_start"] + 1).fill_null(0).sum())
     if parsed.format is None:
         notes.append(f"{dump.source_file}: quarantined whole ({rejects['reason'][0]})")
+    notes.extend(parsed.notes)
     records = parsed.records
+    # What reading and parsing noted about the file, for the sources table.
+    source_notes = [decoded.note] if decoded.note else []
+    source_notes += [n.removeprefix(dump.source_file).lstrip(": ") for n in parsed.notes]
     source = conform(
         pl.DataFrame(
             [
@@ -224,10 +272,10 @@ def _source_row(
                     "n_records": records.height,
                     "n_rejected_lines": n_rejected,
                     "n_furniture_lines": parsed.furniture,
-                    "n_record_lines": int((records["line_end"] - records["line_start"] + 1).sum()),
+                    "n_record_lines": parsed.record_lines,
                     "encoding": decoded.encoding,
                     "format_reason": parsed.reason,
-                    "notes": decoded.note,
+                    "notes": "; ".join(source_notes) or None,
                 }
             ]
         ),

@@ -6,7 +6,11 @@ so a parser never loops over lines in Python.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
+
+from pipelines.taxonomy import category_ids, shipped_categories
 
 # --- dates -----------------------------------------------------------------
 
@@ -18,9 +22,44 @@ MONTH = (
 DATE = rf"{MONTH} \d{{1,2}}(?:, \d{{4}})?"
 DATE_PARTS = rf"^(?P<mon>{MONTH}) (?P<day>\d{{1,2}})(?:, (?P<year>\d{{4}}))?$"
 
-# A profile page's record head: "DCMay 18Code", "QUANT-PHNov 26, 2021". The lazy
-# category stops where a date starts.
-META = rf"^(?P<category>[A-Z][A-Z0-9-]*?)(?P<date_text>{DATE})(?P<code>Code)?$"
+# --- arXiv category codes and record heads -----------------------------------------
+
+# A category code as the pages print it: upper case, the archive with a dot
+# or not ("LG", "QUANT-PH", "MATH.AP", "COND-MAT.STAT-MECH", "Q-BIO.NC"). Any
+# code of this shape counts, known to the taxonomy or not: an unknown one is
+# kept as printed and flagged at link time (categories.is_known).
+CATEGORY_CODE = r"[A-Z][A-Z0-9]*(?:[.\-][A-Z0-9]+)*"
+
+
+def _known_ids() -> str:
+    """arXiv ids as arXiv writes them ("math.AP", "hep-th"), from the shipped taxonomy."""
+    ids = category_ids(shipped_categories())
+    return "|".join(re.escape(i) for i in sorted(ids, key=lambda i: (-len(i), i)))
+
+
+# The code, or a taxonomy id in arXiv's own case ("cond-mat.stat-mech").
+CATEGORY = rf"(?:{_known_ids()}|{CATEGORY_CODE})"
+# A line holding only a category: the profile header's primary category.
+CATEGORY_ONLY = rf"^{CATEGORY}$"
+
+# A profile page's record head: "DCMay 18Code", "QUANT-PHNov 26, 2021",
+# "MATH.APJan 3, 1998". A code never ends in a lower-case letter and a month
+# always has one, so the code stops where the date starts.
+META = rf"^(?P<category>{CATEGORY})(?P<date_text>{DATE})(?P<code>Code)?$"
+
+# --- page furniture ------------------------------------------------------------------
+
+# Links and buttons the sites print between records: never data, wherever they stand.
+PAGE_LINKS = (
+    r"(?i)^(?:(?:load|show|see|view) (?:more|less|all)"
+    r"(?: (?:papers|results|publications|articles))?|back to top|loading\.*|more)$"
+)
+
+# --- record ends -----------------------------------------------------------------------
+
+# An abstract that ends like a finished paragraph: final punctuation (or a
+# closing bracket or quote), or a link ("... at https://github.com/x/y").
+FINISHED_TEXT = r"[.!?…。！？)\]}\"'”’»]$|(?:https?://|www\.)\S+$"
 
 _MONTH_NUMBER = {
     m: i
@@ -62,68 +101,6 @@ def resolve_date(date_text: pl.Expr, capture_date: pl.Expr) -> pl.Expr:
         .then(build(capture_year - 1))
         .otherwise(this_year)
     )
-
-
-# --- person names ------------------------------------------------------------
-
-# A capitalised name word ("Kay", "Jean-Luc", "O'Brien", "McKenzie", "LeCun",
-# "Sören"). Inner capitals only after known prefixes: a general CamelCase word
-# would let a glued "GraphsKay" read as a name.
-_CAP = (
-    r"(?:\p{Lu}[\p{Ll}'’]+|(?:Mc|Mac|Le|De|Di|Da|Du|La|Van|Von)\p{Lu}\p{Ll}+"
-    r"|\p{Lu}['’]\p{Lu}\p{Ll}+)"
-    r"(?:-\p{Lu}?\p{Ll}+)*"
-)
-_INITIAL = r"\p{Lu}\.(?:-?\p{Lu}\.)*"  # "H.", "J.-P."
-_PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|du|dos|das|le|la|bin|ibn|al|ter|ten)"
-_SCRIPT = r"\p{Lo}+"  # names in scripts without case (Chinese, Korean, ...)
-_WORD = rf"(?:{_CAP}|{_INITIAL}|{_SCRIPT})"
-_SUFFIX = r"(?: (?:Jr\.|Sr\.|II|III|IV))?"
-NAME = rf"(?:{_PARTICLE} )*{_WORD}(?: (?:{_PARTICLE} )*{_WORD}){{0,5}}{_SUFFIX}"
-
-# A profile page prints at most three names, then " et al." when it cut the list,
-# then optionally " · org1, org2" (organisation tags, lower case).
-AUTHOR_LIST = rf"{NAME}(?:, {NAME}){{0,2}}(?: et al\.)?"
-
-# A title glued to its author list (collapsed profile page). The lazy title
-# makes the regex take the leftmost place where the rest of the line reads as
-# an author list; the glue point itself ("GraphsKay") is never a valid name
-# word, so no earlier place can match.
-GLUED_TITLE_AUTHORS = rf"^(?P<title>.*?\S)(?P<authors>{AUTHOR_LIST})(?: · (?P<orgs>.+))?$"
-
-# Fallback when no strict split exists (a name outside the grammar): the last
-# capital glued to a non-space after which up to three short comma-separated
-# pieces follow. Records split this way are marked and re-checked against
-# names known from other dumps (transform/glued.py).
-GLUED_FALLBACK = (
-    r"^(?P<title>.*\S)(?P<authors>\p{Lu}[^,:;]{0,60}(?:, [^,:;]{1,60}){0,2}(?: et al\.)?)"
-    r"(?: · (?P<orgs>.+))?$"
-)
-
-ET_AL = r"\s+et al\.?$"
-
-
-def split_author_line(line: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Split "A B, C D et al. · org1, org2" into (authors, truncated, orgs).
-
-    Returns list-of-names, a boolean "cut with et al.", and a list of org tags.
-    """
-    names_part = line.str.replace(r"\s+·\s+.*$", "")
-    orgs_part = line.str.extract(r"\s+·\s+(.*)$", 1)
-    truncated = names_part.str.contains(ET_AL)
-    names = (
-        names_part.str.replace(ET_AL, "")
-        .str.split(",")
-        .list.eval(pl.element().str.strip_chars())
-        .list.eval(pl.element().filter(pl.element() != ""))
-    )
-    orgs = (
-        orgs_part.str.split(",")
-        .list.eval(pl.element().str.strip_chars())
-        .list.eval(pl.element().filter(pl.element() != ""))
-        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-    )
-    return names, truncated, orgs
 
 
 def only_where(condition: pl.Expr, text: pl.Expr) -> pl.Expr:

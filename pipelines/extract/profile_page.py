@@ -7,7 +7,11 @@ Collapsed (B): no header and no blank lines, and the title is glued to the
 author list ("...Attributed GraphsKay Liu, Yingtong Dou et al.").
 
 Both are parsed the same way: a category/date line starts a record and the
-lines up to the next one fill its fields by position.
+lines up to the next one fill its fields, by position checked against
+evidence. Known page furniture inside a record ("Load more papers", a
+repeated header fact) is no field; a paragraph is the abstract wherever it
+stands; the author list is a line that reads as names; a line that fits no
+field is quarantined alone and the rest of the record kept.
 """
 
 from __future__ import annotations
@@ -22,14 +26,20 @@ from pipelines.extract.assemble import (
     non_blank,
     with_file,
 )
-from pipelines.extract.patterns import (
-    AUTHOR_LIST,
+from pipelines.extract.names import (
     GLUED_FALLBACK,
     GLUED_TITLE_AUTHORS,
+    NAMES_LINE,
+    glued_split,
+    is_clear_author_list,
+    split_author_line,
+)
+from pipelines.extract.patterns import (
+    CATEGORY_ONLY,
     META,
+    PAGE_LINKS,
     collapse_spaces,
     only_where,
-    split_author_line,
 )
 from pipelines.extract.registry import ParsedDump, register_format, scores_frame
 
@@ -42,9 +52,25 @@ HEADER_FACTS = {
     "ai_score": r"^AI Score\s*([\d,]+)$",
     "listed_paper_count": r"^([\d,]+) Papers?$",
 }
-CATEGORY_ONLY = r"^[A-Z][A-Z0-9-]*$"
 # An abstract is a paragraph; titles and author lines are far shorter.
 ABSTRACT_MIN_CHARS = 200
+# The fields of a record by position: collapsed pages glue title and authors.
+_FIELDS = {
+    False: ["meta", "title", "authors", "abstract"],
+    True: ["meta", "line1", "line2"],
+}
+# Furniture lines are short: only such lines are matched against it.
+FURNITURE_MAX_CHARS = 60
+
+
+def _is_page_furniture(content: pl.Expr) -> pl.Expr:
+    """Links, header facts and lone category codes: what a page prints around its records."""
+    short = only_where(content.str.len_chars() <= FURNITURE_MAX_CHARS, content)
+    return pl.any_horizontal(
+        short.str.contains(PAGE_LINKS),
+        short.str.contains(CATEGORY_ONLY),
+        *(short.str.contains(rx) for rx in HEADER_FACTS.values()),
+    )
 
 
 def _segments(lines: pl.DataFrame) -> pl.DataFrame:
@@ -128,18 +154,31 @@ def detect_collapsed_profile_page(lines: pl.DataFrame) -> pl.DataFrame:
     return scores_frame(_detect(lines, record_lines=3, glued=True), score)
 
 
-def _header_profile(header: pl.DataFrame, files: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Read the header facts; return one profile row per file and the header lines labelled."""
-    facts = {
-        name: pl.col("content").str.extract(rx, 1).str.replace_all(",", "").cast(pl.Int64)
+def _header_profile(
+    header: pl.DataFrame, files: pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Read the header facts: one profile row per file, the header lines labelled, and notes.
+
+    A number too large for its column (a 40-digit h-index) leaves that fact
+    empty, with a note naming its line, instead of failing the file.
+    """
+    digits = {
+        name: pl.col("content").str.extract(rx, 1).str.replace_all(",", "")
         for name, rx in HEADER_FACTS.items()
     }
-    header = header.with_columns(**facts).with_columns(
-        is_fact=pl.any_horizontal(pl.col(name).is_not_null() for name in facts),
+    facts = {name: text.cast(pl.Int64, strict=False) for name, text in digits.items()}
+    header = header.with_columns(
+        **facts, **{f"{name}_digits": text for name, text in digits.items()}
+    ).with_columns(
+        is_fact=pl.any_horizontal(pl.col(f"{name}_digits").is_not_null() for name in facts),
         is_category=pl.col("content").str.contains(CATEGORY_ONLY),
+        is_link=pl.col("content").str.contains(PAGE_LINKS),
     )
     header = header.with_columns(
-        is_owner=(pl.col("idx") == 0) & ~pl.col("is_fact") & ~pl.col("is_category"),
+        is_owner=(pl.col("idx") == 0)
+        & ~pl.col("is_fact")
+        & ~pl.col("is_category")
+        & ~pl.col("is_link"),
         is_category=pl.col("is_category")
         & (pl.col("is_category").cast(pl.Int64).cum_sum().over("file") == 1),
     )
@@ -152,73 +191,172 @@ def _header_profile(header: pl.DataFrame, files: pl.Series) -> tuple[pl.DataFram
         )
         .join(files.to_frame("file"), on="file", how="right")
     )
-    known = pl.col("is_fact") | pl.col("is_owner") | pl.col("is_category")
+    notes = pl.concat(
+        [
+            header.filter(pl.col(f"{name}_digits").is_not_null() & pl.col(name).is_null()).select(
+                "file",
+                "line_no",
+                note=pl.format(
+                    "line {}: {} {} is too large to store; left empty",
+                    "line_no",
+                    pl.lit(name),
+                    pl.col(f"{name}_digits"),
+                ),
+            )
+            for name in facts
+        ]
+    )
+    known = pl.col("is_fact") | pl.col("is_owner") | pl.col("is_category") | pl.col("is_link")
     labelled = header.with_columns(
         role=pl.when(known).then(pl.lit(FURNITURE)).otherwise(pl.lit(REJECT)),
         rec=pl.lit(None, dtype=pl.Int64),
         reason=pl.when(known).then(None).otherwise(pl.lit("unrecognised line in the page header")),
     )
-    return profile, labelled
+    return profile, labelled, notes
+
+
+def _label_fields(body: pl.DataFrame, *, glued: bool) -> pl.DataFrame:
+    """Give each line of the records its field (or its reason for quarantine).
+
+    ``p`` numbers a record's lines after its category/date line, furniture
+    left out. The abstract is the first paragraph (else the line where it
+    belongs: 3 in A, 2 in B); in A the author list is the last line before
+    it that reads as names, and the title the first line, unless that line is
+    an author list and the next is not (title and authors swapped). Any other
+    line before the abstract is quarantined alone; any after it too.
+    """
+    content = pl.col("content")
+    seg = "seg"
+    body = body.with_columns(
+        is_furniture=(pl.col("pos") > 0) & _is_page_furniture(content),
+    ).with_columns(
+        p=pl.when(~pl.col("is_furniture"))
+        .then((~pl.col("is_furniture")).cast(pl.Int64).cum_sum().over(seg) - 1)
+        .otherwise(None),
+    )
+    is_long = content.str.len_chars() >= ABSTRACT_MIN_CHARS
+    if glued:
+        # A long title glued to its authors is no abstract (only line 1 can be one).
+        candidate = is_long & (pl.col("p") == 1)
+        is_long = is_long & ~only_where(candidate, content).str.contains(GLUED_TITLE_AUTHORS)
+    first = (pl.col("p") == 1).fill_null(False)
+    body = body.with_columns(
+        k=pl.col("p").max().over(seg),
+        f=pl.when(is_long & (pl.col("p") >= 1)).then(pl.col("p")).min().over(seg),
+        # A cut or multi-name author list where the title belongs.
+        p1_list=(first & is_clear_author_list(only_where(first & ~is_long, content)))
+        .any()
+        .over(seg),
+    )
+    default_abstract = 2 if glued else 3
+    bound = pl.coalesce(pl.col("f"), pl.lit(default_abstract))
+    if glued:
+        body = body.with_columns(title_pos=pl.lit(1), authors_pos=pl.lit(None, pl.Int64))
+        no_title = (pl.col("f") == 1) | pl.col("p1_list")
+    else:
+        early = (pl.col("p") >= 1) & (pl.col("p") < bound) & ~is_long
+        reads_as_names = only_where(early.fill_null(False), content).str.contains(NAMES_LINE)
+        body = body.with_columns(is_names=(reads_as_names & early).fill_null(False))
+        swapped = (
+            pl.col("p1_list")
+            & (bound >= 3)
+            & (pl.col("k") >= 2)
+            & ~(pl.col("is_names") & (pl.col("p") == 2)).any().over(seg)
+        )
+        body = body.with_columns(title_pos=pl.when(swapped).then(2).otherwise(1))
+        body = body.with_columns(
+            authors_pos=pl.when(pl.col("is_names") & (pl.col("p") != pl.col("title_pos")))
+            .then(pl.col("p"))
+            .max()
+            .over(seg)
+        )
+        no_title = (pl.col("f") == 1) | (pl.col("p1_list") & (bound == 2))
+    body = body.with_columns(
+        abstract_pos=pl.coalesce(
+            pl.col("f"),
+            pl.when(pl.col("k") >= default_abstract).then(pl.lit(default_abstract)),
+        ),
+        no_title=no_title.fill_null(False),
+    )
+    p = pl.col("p")
+    names = _FIELDS[glued]
+    field = (
+        pl.when(p == 0)
+        .then(pl.lit("meta"))
+        .when(p == pl.col("title_pos"))
+        .then(pl.lit(names[1]))
+        .when(p == pl.col("authors_pos"))
+        .then(pl.lit("authors"))
+        .when(p == pl.col("abstract_pos"))
+        .then(pl.lit(names[-1]))
+    )
+    stray_before = "line between the title and the abstract that is not the author list"
+    if glued:
+        stray_before = "line between the title and the abstract"
+    reason = (
+        pl.when(pl.col("k") == 0)
+        .then(pl.lit("category/date line with no title after it"))
+        .when(pl.col("no_title") & (pl.col("f") == 1))
+        .then(pl.lit("record with no title (a paragraph follows its category/date line)"))
+        .when(pl.col("no_title"))
+        .then(pl.lit("record with no title (an author list follows its category/date line)"))
+        .when(field.is_null() & (pl.col("abstract_pos").is_null() | (p < pl.col("abstract_pos"))))
+        .then(pl.lit(stray_before))
+        .when(field.is_null())
+        .then(pl.lit("unexpected line after the abstract"))
+    )
+    return body.with_columns(
+        field=pl.when(pl.col("is_furniture")).then(None).otherwise(field),
+        role=pl.when(pl.col("is_furniture"))
+        .then(pl.lit(FURNITURE))
+        .when(reason.is_not_null())
+        .then(pl.lit(REJECT))
+        .otherwise(pl.lit(RECORD)),
+        reason=pl.when(pl.col("is_furniture")).then(None).otherwise(reason),
+    ).with_columns(rec=pl.when(pl.col("role") == RECORD).then(pl.col(seg)).otherwise(None))
+
+
+def _split_glued(fields: pl.DataFrame) -> pl.DataFrame:
+    """Title and author line from a glued line: the strict grammar, else the fallback."""
+    strict = pl.col("line1").str.extract_groups(GLUED_TITLE_AUTHORS)
+    fields = fields.with_columns(strict=strict)
+    strict_title, strict_authors, ambiguous = glued_split(pl.col("strict"))
+    # The fallback only where the strict pattern found no split.
+    loose = only_where(strict_title.is_null(), pl.col("line1")).str.extract_groups(GLUED_FALLBACK)
+    splits = (
+        (strict_title, strict_authors, pl.col("strict").struct.field("orgs")),
+        (loose.struct.field("title"), loose.struct.field("authors"), loose.struct.field("orgs")),
+    )
+    return fields.with_columns(
+        title=pl.coalesce(*(title for title, _, _ in splits), pl.col("line1")),
+        author_line=pl.coalesce(
+            *(
+                pl.when(authors.is_not_null()).then(
+                    pl.concat_str(authors, pl.lit(" · ") + orgs, ignore_nulls=True)
+                )
+                for _, authors, orgs in splits
+            )
+        ),
+        title_split=pl.when(strict_title.is_not_null() & ambiguous)
+        .then(pl.lit("ambiguous"))
+        .when(strict_title.is_not_null())
+        .then(pl.lit("pattern"))
+        .when(loose.struct.field("title").is_not_null())
+        .then(pl.lit("fallback"))
+        .when(pl.col("line1").is_not_null())
+        .then(pl.lit("none")),
+        abstract=pl.col("line2"),
+    ).drop("strict")
 
 
 def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
     lines = with_file(lines)
     seg = _segments(lines)
-    profile, header = _header_profile(
+    profile, header, notes = _header_profile(
         seg.filter(pl.col("is_header")), lines["file"].unique().sort()
     )
-    body = seg.filter(~pl.col("is_header"))
-
-    # Fields by position, checked against shape: a paragraph where a title or
-    # an author line belongs means that line was lost (a damaged copy).
-    is_long = pl.col("content").str.len_chars() >= ABSTRACT_MIN_CHARS
-    if glued:
-        # A long title glued to its authors is no abstract (only line 1 can be one).
-        candidate = is_long & (pl.col("pos") == 1)
-        is_long = is_long & ~only_where(candidate, pl.col("content")).str.contains(
-            GLUED_TITLE_AUTHORS
-        )
-    body = body.with_columns(
-        first_long=pl.when(is_long & (pl.col("pos") >= 1)).then(pl.col("pos")).min().over("seg")
-    )
-    names = ["meta", "line1", "line2"] if glued else ["meta", "title", "authors", "abstract"]
-    by_pos = pl.col("pos").replace_strict(
-        dict(enumerate(names)), default=None, return_dtype=pl.String
-    )
-    if not glued:
-        # Author line lost: the paragraph right after the title is the abstract.
-        by_pos = (
-            pl.when(pl.col("first_long") == 2)
-            .then(
-                pl.col("pos").replace_strict(
-                    {0: "meta", 1: "title", 2: "abstract"}, default=None, return_dtype=pl.String
-                )
-            )
-            .otherwise(by_pos)
-        )
-    # A cut or multi-name author list where the title belongs: the title was lost.
-    looks_like_authors = pl.col("content").str.contains(rf"^{AUTHOR_LIST}(?: · .+)?$") & (
-        pl.col("content").str.contains(", | et al\\.| · ")
-    )
-    body = body.with_columns(
-        authors_first=(looks_like_authors & (pl.col("pos") == 1)).any().over("seg")
-    )
-    no_title = (pl.col("first_long") == 1) | (
-        (pl.col("first_long") == 2) & pl.col("authors_first") & (not glued)
-    )
-    body = body.with_columns(
-        field=by_pos,
-        role=pl.when((pl.col("seg_size") == 1) | no_title | by_pos.is_null())
-        .then(pl.lit(REJECT))
-        .otherwise(pl.lit(RECORD)),
-        reason=pl.when(pl.col("seg_size") == 1)
-        .then(pl.lit("category/date line with no title after it"))
-        .when(no_title)
-        .then(pl.lit("record with no title (a paragraph follows its category/date line)"))
-        .when(by_pos.is_null())
-        .then(pl.lit("unexpected line after the abstract"))
-        .otherwise(None),
-    ).with_columns(rec=pl.when(pl.col("role") == RECORD).then(pl.col("seg")).otherwise(None))
+    body = _label_fields(seg.filter(~pl.col("is_header")), glued=glued)
+    names = _FIELDS[glued]
 
     def field(name: str) -> pl.Expr:
         return pl.col("content").filter(pl.col("field") == name).first()
@@ -235,38 +373,11 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
         has_code=meta.struct.field("code").is_not_null(),
     )
     if glued:
-        fields = fields.with_columns(strict=pl.col("line1").str.extract_groups(GLUED_TITLE_AUTHORS))
-        strict = pl.col("strict")
-        # The fallback only where the strict pattern found no split.
-        loose = only_where(
-            strict.struct.field("title").is_null(), pl.col("line1")
-        ).str.extract_groups(GLUED_FALLBACK)
-        fields = fields.with_columns(
-            title=pl.coalesce(
-                strict.struct.field("title"), loose.struct.field("title"), pl.col("line1")
-            ),
-            author_line=pl.coalesce(
-                *(
-                    pl.when(split.struct.field("authors").is_not_null()).then(
-                        pl.concat_str(
-                            split.struct.field("authors"),
-                            pl.lit(" · ") + split.struct.field("orgs"),
-                            ignore_nulls=True,
-                        )
-                    )
-                    for split in (strict, loose)
-                )
-            ),
-            title_split=pl.when(strict.struct.field("title").is_not_null())
-            .then(pl.lit("pattern"))
-            .when(loose.struct.field("title").is_not_null())
-            .then(pl.lit("fallback"))
-            .when(pl.col("line1").is_not_null())
-            .then(pl.lit("none")),
-            abstract=pl.col("line2"),
-        )
+        fields = _split_glued(fields).with_columns(incomplete=pl.col("abstract").is_null())
     else:
-        fields = fields.rename({"authors": "author_line"})
+        fields = fields.rename({"authors": "author_line"}).with_columns(
+            incomplete=pl.col("author_line").is_null() | pl.col("abstract").is_null()
+        )
     authors, truncated, orgs = split_author_line(pl.col("author_line"))
     records = fields.with_columns(
         title=collapse_spaces(pl.col("title")),
@@ -275,7 +386,7 @@ def _parse_listing(lines: pl.DataFrame, *, glued: bool) -> ParsedDump:
         affiliations=orgs,
     )
     labelled = pl.concat([header, body], how="diagonal_relaxed")
-    return ParsedDump(attach_labels(lines, labelled), records, profile)
+    return ParsedDump(attach_labels(lines, labelled), records, profile, notes)
 
 
 @register_format(

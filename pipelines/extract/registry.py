@@ -38,11 +38,16 @@ class ParsedDump:
     batch, for record lines) and ``reason`` (for rejects). ``records`` has one
     row per ``rec`` with its ``file`` and the fields the format prints;
     ``profile`` has page-header facts, at most one row per ``file``.
+    ``records`` may carry ``incomplete`` (fields the format always prints are
+    missing: with the last record of a file, a sign the file was cut).
+    ``notes`` has ``file``, ``line_no`` and ``note``: facts kept with a caveat
+    (a header number too large to store).
     """
 
     lines: pl.DataFrame
     records: pl.DataFrame
     profile: pl.DataFrame
+    notes: pl.DataFrame | None = None
 
 
 # A detector maps a batch's lines to one row per file: file, score, reason.
@@ -105,12 +110,15 @@ class DetectionResult:
     scores: dict[str, float]
 
 
-def detect_formats(lines: pl.DataFrame) -> dict[int, DetectionResult]:
-    """Score every registered format on each file's first lines; the best one wins.
+def detect_formats(
+    lines: pl.DataFrame, max_lines: int | None = DETECTION_LINES
+) -> dict[int, DetectionResult]:
+    """Score every registered format on each file's first ``max_lines`` lines (all of them
+    when None); the best one wins. The counts in each reason are for those lines.
 
     ``lines`` holds the lines of many files (``file``, ``line_no``, ``text``).
     """
-    head = lines.filter(pl.col("line_no") <= DETECTION_LINES)
+    head = lines if max_lines is None else lines.filter(pl.col("line_no") <= max_lines)
     files = head["file"].unique().sort()
     per_format = {}
     for name, fmt in sorted(_FORMATS.items()):
@@ -137,11 +145,12 @@ def _best(results: dict[str, Detection]) -> DetectionResult:
     )
 
 
-def detect_format(lines: pl.DataFrame) -> DetectionResult:
-    """Detect the format of one file's lines (``line_no``, ``text``)."""
+def detect_format(lines: pl.DataFrame, max_lines: int | None = DETECTION_LINES) -> DetectionResult:
+    """Detect the format of one file's lines (``line_no``, ``text``), from its first
+    ``max_lines`` lines (all of them when None)."""
     if "file" not in lines.columns:
         lines = lines.select(pl.lit(0, dtype=pl.Int64).alias("file"), pl.all())
-    found = detect_formats(lines)
+    found = detect_formats(lines, max_lines)
     if not found:
         return _best({name: Detection(0.0, "no text") for name in _FORMATS})
     return next(iter(found.values()))

@@ -32,6 +32,8 @@ RECORDS = pl.Schema(
         "record_id": pl.String,  # "<source_file>#<record_index>"
         "author_affiliations": STRINGS,  # aligned with authors when printed per author
         "title_split": pl.String,  # collapsed pages: how title and authors were split
+        "is_cut": pl.Boolean,  # the file's last record, cut off by the end of the file
+        "is_future_date": pl.Boolean,  # published_date after the capture date
     }
 )
 
@@ -74,7 +76,8 @@ SOURCES = pl.Schema(
         "n_rejected_lines": pl.Int64,
         "n_furniture_lines": pl.Int64,
         # Additions beyond the v0 contract.
-        "n_record_lines": pl.Int64,  # lines inside record spans
+        # Lines of records: their spans, less lines quarantined alone inside them.
+        "n_record_lines": pl.Int64,
         "encoding": pl.String,
         "format_reason": pl.String,
         "notes": pl.String,

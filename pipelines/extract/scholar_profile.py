@@ -4,7 +4,8 @@ The owner's name, then records of three lines: title, author list, abstract.
 The author list is either "Family, Given, Family, Given, ..." or
 "Family, Given (Affiliation) | Family, Given (Affiliation) | ...".
 The author line anchors each record: the line before it is the title, the
-line after it the abstract.
+line after it the abstract; an author line printed before its title (the two
+swapped) is read the other way round.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pipelines.extract.assemble import (
     shift_in_file,
     with_file,
 )
-from pipelines.extract.patterns import META, collapse_spaces
+from pipelines.extract.names import merge_suffixes
+from pipelines.extract.patterns import META, PAGE_LINKS, collapse_spaces
 from pipelines.extract.registry import ParsedDump, register_format, scores_frame
 
 # One part of a name: capitalised words, initials, lower-case particles before
 # a capital ("le Roux", "al-Farsi", "van der Berg"); no digits or sentence
 # punctuation, so titles rarely look like one.
-_PART = r"(?:\p{Lu}|\p{Lo}|(?:\p{Ll}{1,5}[ '’-])+\p{Lu})[\p{L}'’.\- ]{0,40}"
+_PART = r"(?:\p{Lu}|\p{Lo}|(?:\p{Ll}{1,5}[ '’-])+\p{Lu})[\p{L}\p{M}'’.\- ]{0,40}"
 _PAIR = rf"{_PART}, {_PART}"
 _AFFILIATION = r"\((?:[^()]|\([^()]*\))*\)"
 PAIRS_LINE = rf"^{_PAIR}(?:, {_PAIR})*$"
@@ -41,7 +43,9 @@ PIPE_ENTRY = r"^(?P<family>[^,]+), (?P<given>[^(]+?)(?: \((?P<affiliation>.*)\))
 
 
 def _is_author_line() -> pl.Expr:
-    return pl.col("content").str.contains(PAIRS_LINE) | pl.col("content").str.contains(PIPES_LINE)
+    # "King, Martin Luther, Jr." has its suffix after a comma: it stays with the name.
+    line = merge_suffixes(pl.col("content"))
+    return line.str.contains(PAIRS_LINE) | line.str.contains(PIPES_LINE)
 
 
 def detect_scholar_profile(lines: pl.DataFrame) -> pl.DataFrame:
@@ -81,17 +85,16 @@ def detect_scholar_profile(lines: pl.DataFrame) -> pl.DataFrame:
 
 def _name_lists(records: pl.DataFrame) -> pl.DataFrame:
     """Parse author lines into "Given Family" names and aligned affiliations."""
-    piped = pl.col("author_line").str.contains(r" \| |\)$")
+    line = merge_suffixes(pl.col("author_line"))
+    piped = line.str.contains(r" \| |\)$")
     entries = (
         records.select(
             "rec",
             entry=pl.when(piped)
-            .then(pl.col("author_line").str.split(" | "))
+            .then(line.str.split(" | "))
             .otherwise(
                 # "F1, G1, F2, G2" -> ["F1, G1", "F2, G2"]
-                pl.col("author_line")
-                .str.split(", ")
-                .list.eval(
+                line.str.split(", ").list.eval(
                     pl.concat_str(
                         pl.element().gather_every(2),
                         pl.element().gather_every(2, offset=1),
@@ -134,7 +137,17 @@ def _name_lists(records: pl.DataFrame) -> pl.DataFrame:
 def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     """Parse a scholar profile page (format D)."""
     lines = with_file(lines)
-    nb = non_blank(lines).with_columns(
+    nb = non_blank(lines)
+    # Page furniture ("Show more") is no part of any record, wherever it stands.
+    is_furniture = pl.col("content").str.contains(PAGE_LINKS)
+    furniture = nb.filter(is_furniture).select(
+        "file",
+        "line_no",
+        role=pl.lit(FURNITURE),
+        rec=pl.lit(None, pl.Int64),
+        reason=pl.lit(None, pl.String),
+    )
+    nb = nb.filter(~is_furniture).with_columns(
         is_owner=(pl.col("idx") == 0) & pl.col("content").str.contains(OWNER_LINE)
     )
     nb = nb.with_columns(is_authors=_is_author_line() & ~pl.col("is_owner"))
@@ -144,15 +157,36 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
         # An author line needs a title before it (a paragraph there is the
         # previous record's abstract: this record's title was lost).
         is_anchor=pl.col("is_authors") & shift_in_file(plain & short, 1, False),
-    )
-    nb = nb.with_columns(
-        is_title=plain & shift_in_file(pl.col("is_anchor"), -1, False),
     ).with_columns(
-        is_abstract=plain & ~pl.col("is_title") & shift_in_file(pl.col("is_anchor"), 1, False),
+        # Title and author lines swapped: an author line with no title before
+        # it, then a short line (the title), then a plain line (the abstract).
+        is_swapped=pl.col("is_authors")
+        & ~pl.col("is_anchor")
+        & shift_in_file(plain & short, -1, False)
+        & shift_in_file(plain, -2, False),
     )
-    in_record = pl.col("is_title") | pl.col("is_anchor") | pl.col("is_abstract")
     nb = nb.with_columns(
-        rec=pl.when(in_record).then(pl.col("is_title").cast(pl.Int64).cum_sum()),
+        is_title=plain
+        & (
+            shift_in_file(pl.col("is_anchor"), -1, False)
+            | shift_in_file(pl.col("is_swapped"), 1, False)
+        ),
+    ).with_columns(
+        is_abstract=plain
+        & ~pl.col("is_title")
+        & (
+            shift_in_file(pl.col("is_anchor"), 1, False)
+            | shift_in_file(pl.col("is_swapped"), 2, False)
+        ),
+        is_author_field=pl.col("is_anchor") | pl.col("is_swapped"),
+    )
+    in_record = pl.col("is_title") | pl.col("is_author_field") | pl.col("is_abstract")
+    # A record starts at its title, or at its author line when the two are swapped.
+    starts = (pl.col("is_title") & ~shift_in_file(pl.col("is_swapped"), 1, False)) | pl.col(
+        "is_swapped"
+    )
+    nb = nb.with_columns(
+        rec=pl.when(in_record).then(starts.cast(pl.Int64).cum_sum()),
         role=pl.when(in_record)
         .then(pl.lit(RECORD))
         .when(pl.col("is_owner"))
@@ -174,13 +208,14 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
         .agg(
             file=pl.col("file").first(),
             title=pick("is_title"),
-            author_line=pick("is_anchor"),
+            author_line=pick("is_author_field"),
             abstract=pick("is_abstract"),
         )
     )
     records = _name_lists(records).with_columns(
         title=collapse_spaces(pl.col("title")),
         authors_truncated=pl.lit(False),
+        incomplete=pl.col("abstract").is_null(),
     )
     # "Family, Given" -> "Given Family"
     owner = pl.col("content").str.extract_groups(r"^(?P<family>.*?), (?P<given>.*)$")
@@ -192,5 +227,5 @@ def parse_scholar_profile(lines: pl.DataFrame) -> ParsedDump:
     profile = first_in_file(
         nb.filter(pl.col("is_owner")), owner_name, lines["file"].unique().sort(), "owner_name"
     )
-    labelled = nb.select("file", "line_no", "role", "rec", "reason")
+    labelled = pl.concat([nb.select("file", "line_no", "role", "rec", "reason"), furniture])
     return ParsedDump(attach_labels(lines, labelled), records, profile)

@@ -76,7 +76,28 @@ def decode_dump(data: bytes) -> DecodedText:
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as err:
-        first_bad = err.start
+        first_bad, cut_at_end = err.start, err.reason == "unexpected end of data"
+
+    # UTF-8 with damage, not another encoding: its well-formed multi-byte
+    # characters outnumber the broken sequences, or the file was cut in the
+    # middle of a character (and has well-formed ones: a lone last byte such
+    # as the 0xE9 of a Windows-1252 "café" says nothing). Keep the UTF-8
+    # reading and replace only what is broken.
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    well_formed = len(text) - len(text.encode("ascii", "ignore")) - bad
+    if well_formed > bad or (cut_at_end and well_formed > 0):
+        where = (
+            "the file ends in the middle of a character"
+            if cut_at_end and bad == 1
+            else f"first at byte {first_bad}"
+        )
+        return DecodedText(
+            text,
+            "utf-8 (lossy)",
+            f"UTF-8 with {bad} broken byte sequence{'s' if bad != 1 else ''} ({where}); "
+            "replaced with U+FFFD",
+        )
 
     # Not UTF-8. Windows-1252 is a superset of Latin-1's printable range and is
     # what Windows editors save, so it is the right reading of both.
@@ -91,8 +112,6 @@ def decode_dump(data: bytes) -> DecodedText:
         pass
 
     # Bytes that fit no encoding: keep the UTF-8 reading, replace the rest.
-    text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd")
     return DecodedText(
         text, "utf-8 (lossy)", f"{bad} bytes fit no known encoding and were replaced with U+FFFD"
     )

@@ -2,8 +2,8 @@
 
 The collapsed-page parser splits "…Attributed GraphsKay Liu, Yue Zhao et al."
 with a name grammar. When a list holds a name outside that grammar the parser
-falls back to a heuristic and marks the record (``title_split`` = "fallback" or
-"none"). Here, every name printed in another record is a candidate start of
+falls back to a heuristic and marks the record (``title_split`` = "fallback",
+"none" or "ambiguous"). Here, every name printed in another record is a candidate start of
 the author list: the earliest known name glued to the text before it wins.
 """
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.extract.patterns import split_author_line
+from pipelines.extract.names import split_author_line
 
-WEAK = ("fallback", "none")
+# Splits the parser was not sure of: the fallback regex, none at all, or a
+# title's closing capitals meeting a name's (``names.glued_split``).
+WEAK = ("fallback", "none", "ambiguous")
 # Shorter printed names are too likely to occur inside a title by chance.
 MIN_NAME_CHARS = 4
 

@@ -38,6 +38,7 @@ import polars as pl
 
 from pipelines.config import MatchConfig
 from pipelines.transform.clean import has_markup, name_key
+from pipelines.transform.glued import WEAK
 from pipelines.transform.ids import stable_ids
 
 PAPERS = pl.Schema(
@@ -166,7 +167,7 @@ def paper_fields(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.
     """
     ranked = records.with_columns(
         markup=has_markup(pl.col("title")),
-        weak_split=pl.col("title_split").is_in(["fallback", "none"]).fill_null(False),
+        weak_split=pl.col("title_split").is_in(WEAK).fill_null(False),
         printed_year=pl.col("date_text").str.contains(r"\d{4}$").fill_null(False),
         n_authors=pl.col("authors").list.len().cast(pl.Int64),
         abstract_len=pl.col("abstract_len").cast(pl.Int64),

@@ -40,6 +40,7 @@ import polars as pl
 
 from pipelines.extract.schema import PROFILES, REJECTS, SOURCES
 from pipelines.transform import link, network
+from pipelines.transform.glued import WEAK
 from pipelines.transform.match import (
     MATCHES,
     apply_overrides,
@@ -193,7 +194,7 @@ def relink(
         decisions=dict(
             tables["paper_matches"].group_by("decision").len().sort("decision").iter_rows()
         ),
-        weak_splits=features.filter(pl.col("title_split").is_in(["fallback", "none"]))
+        weak_splits=features.filter(pl.col("title_split").is_in(WEAK))
         .select("record_id", "title")
         .rows(),
         notes=notes,

@@ -1,6 +1,6 @@
 -- author_network: one row per author with co-author graph measures,
 -- computed once per refresh with networkx (pipelines/transform/network.py).
--- Key: author_id. Reads: lake.author_network.
+-- Key: author_id. Reads: lake.author_network_data.
 create or replace view author_network as
 select
     author_id,
@@ -10,7 +10,7 @@ select
     component_size,
     community_id,
     community_size
-from lake.author_network;
+from lake.author_network_data;
 
 comment on view author_network is 'Co-author graph measures per author (every author, also those without co-authors). Edges join authors printed on a common paper, weighted 1/(n-1) per paper with n printed authors. Cut author lists (et al.) hide co-authors, so degrees are lower bounds. Key: author_id.';
 comment on column author_network.author_id is 'The author (authors.author_id). Key.';

@@ -1,8 +1,8 @@
 -- authors: one row per person, by normalised name. Key: author_id.
--- Reads: lake.authors.
+-- Reads: lake.authors_data.
 create or replace view authors as
 select author_id, name, n_papers
-from lake.authors;
+from lake.authors_data;
 
 comment on view authors is 'One row per author, resolved by normalised Given Family name; name is the most frequent printed form. Key: author_id.';
 

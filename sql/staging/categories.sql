@@ -1,10 +1,10 @@
 -- categories: one row per arXiv category code, from the shipped taxonomy
 -- (pipelines/data/arxiv_categories.csv, or raw/arxiv_categories.csv) plus
 -- every code printed in the dumps that the taxonomy lacks, flagged unknown.
--- Key: category_code. Reads: lake.categories.
+-- Key: category_code. Reads: lake.categories_data.
 create or replace view categories as
 select category_code, category_id, category_name, archive, group_name, also_means, is_known
-from lake.categories;
+from lake.categories_data;
 
 comment on view categories is 'arXiv categories by the code the pages print (LG -> cs.LG Machine Learning, QUANT-PH -> quant-ph, AS -> eess.AS). Codes printed but missing from the taxonomy are kept with is_known false. Key: category_code.';
 comment on column categories.category_code is 'The code as printed, e.g. LG, QUANT-PH. Key; papers.category joins here.';

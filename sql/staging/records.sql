@@ -1,6 +1,6 @@
 -- records: one row per parsed record, before any merging.
 -- Key: (source_file, record_index); record_id is the same key as one string.
--- Reads: lake.records.
+-- Reads: lake.records_data.
 create or replace view records as
 select
     source_file,
@@ -21,8 +21,10 @@ select
     abstract,
     record_id,
     author_affiliations,
-    title_split
-from lake.records;
+    title_split,
+    is_cut,
+    is_future_date
+from lake.records_data;
 
 comment on view records is 'One row per record parsed from a dump, as printed, before merging: title, authors (Given Family, without et al.), dates resolved against the capture date, and the lines it came from. Key: (source_file, record_index).';
 
@@ -44,4 +46,6 @@ comment on column records.upvotes is 'Upvotes printed by a daily listing.';
 comment on column records.abstract is 'Abstract as printed.';
 comment on column records.record_id is 'The record as one string: <source_file>#<record_index>.';
 comment on column records.author_affiliations is 'Scholar pages: each printed author''s affiliation, aligned with authors.';
-comment on column records.title_split is 'Collapsed pages: how title and authors were split (pattern, fallback, none).';
+comment on column records.title_split is 'Collapsed pages: how title and authors were split (pattern; ambiguous when a title''s closing capitals meet a name starting with one; fallback, none; known_name after the second look at link time).';
+comment on column records.is_cut is 'True for the last record of a file that the end of the file cut off: fields its format always prints are missing, or its abstract stops mid-sentence. Kept as far as it goes.';
+comment on column records.is_future_date is 'True when published_date is after the capture date of its file (a printed year in the future): kept as printed, not corrected.';

@@ -1,6 +1,7 @@
 -- sources: one row per input file of the last refresh.
--- Key: source_file. Reads: lake.sources.
--- n_lines = n_record_lines (sum of record spans) + n_rejected_lines + n_furniture_lines.
+-- Key: source_file. Reads: lake.sources_data.
+-- n_lines = n_record_lines (record spans, less lines quarantined alone inside them)
+-- + n_rejected_lines + n_furniture_lines.
 create or replace view sources as
 select
     source_file,
@@ -16,7 +17,7 @@ select
     encoding,
     format_reason,
     notes
-from lake.sources;
+from lake.sources_data;
 
 comment on view sources is 'One row per input file: its hash, detected format, capture date (and where that date came from) and how its lines were accounted for. Key: source_file.';
 
@@ -29,7 +30,7 @@ comment on column sources.n_lines is 'Lines in the file.';
 comment on column sources.n_records is 'Records parsed from the file.';
 comment on column sources.n_rejected_lines is 'Lines quarantined (see rejects).';
 comment on column sources.n_furniture_lines is 'Page furniture: headers, separators, blank lines between records.';
-comment on column sources.n_record_lines is 'Lines inside record spans.';
+comment on column sources.n_record_lines is 'Lines of records: their spans, less the lines quarantined alone inside them (a stray line where a field belongs).';
 comment on column sources.encoding is 'Text encoding the file was read in.';
 comment on column sources.format_reason is 'Why the format was chosen (detector''s reason).';
 comment on column sources.notes is 'Anything noted while reading the file (encoding repairs, read errors).';

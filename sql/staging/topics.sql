@@ -1,9 +1,9 @@
 -- topics: one row per research topic of the keyword taxonomy
 -- (pipelines/data/topics.toml, or raw/topics.toml).
--- Key: topic. Reads: lake.topics.
+-- Key: topic. Reads: lake.topics_data.
 create or replace view topics as
 select topic, topic_position, description, pattern, categories
-from lake.topics;
+from lake.topics_data;
 
 comment on view topics is 'The research topics papers are tagged with: a regex over title and abstract, and arXiv categories that imply the topic. Key: topic.';
 comment on column topics.topic is 'Topic name. Key.';

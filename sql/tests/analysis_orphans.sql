@@ -33,6 +33,12 @@ union all
 select 'coauthor_pairs.author_id_b', cp.author_id_b
 from coauthor_pairs cp left join authors a on a.author_id = cp.author_id_b where a.author_id is null
 union all
+select 'coauthors.author_id', co.author_id
+from coauthors co left join authors a on a.author_id = co.author_id where a.author_id is null
+union all
+select 'coauthors.coauthor_id', co.coauthor_id
+from coauthors co left join authors a on a.author_id = co.coauthor_id where a.author_id is null
+union all
 select 'author_topics.author_id', atp.author_id
 from author_topics atp left join authors a using (author_id) where a.author_id is null
 union all

@@ -31,6 +31,9 @@ union all
 select 'coauthor_pairs', author_id_a || '/' || author_id_b, count(*)
 from coauthor_pairs group by author_id_a, author_id_b having count(*) > 1
 union all
+select 'coauthors', author_id || '/' || coauthor_id, count(*)
+from coauthors group by author_id, coauthor_id having count(*) > 1
+union all
 select 'coauthor_edges_by_year', year || '/' || author_id_a || '/' || author_id_b, count(*)
 from coauthor_edges_by_year group by year, author_id_a, author_id_b having count(*) > 1
 union all

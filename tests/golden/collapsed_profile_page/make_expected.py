@@ -1,34 +1,26 @@
-"""Write expected.csv for the collapsed-page golden case (run from this folder).
+"""Write a collapsed-page golden case's expected.csv: ``python make_expected.py CASE``.
 
-The split point of every glued title+authors line is the first author's name,
-typed by hand below from reading the dump; category, date and Code flag are
-cut from the meta line with plain string operations. Nothing here uses the
-parser, so the golden file checks it independently.
+The split point of every glued title+authors line is the first author's
+name, typed by hand in ``CASE/first_authors.txt`` (one a line, in record
+order) from reading the dump; category, date and Code flag are cut from the
+meta line with plain string operations. Nothing here uses the parser, so the
+golden file checks it independently.
 """
 
 import csv
 import datetime
+import sys
 from pathlib import Path
 
-FIRST_AUTHORS = [
-    "Kay Liu", "Zhuoming Chen", "Gabriele Oliaro", "Yixuan Mei", "Xupeng Miao",
-    "John Thorpe", "Zikun Li", "Hongyi Jin", "Liyan Zheng", "Yue Huang",
-    "Zhihao Jia", "Mengdi Wu", "Zhuoming Chen", "Rui Pan", "Jingyuan Wang",
-    "Ferdinand Kossmann", "Zhihao Zhang", "Gabriele Oliaro", "Xinle Cheng", "Zhihao Jia",
-    "Yixuan Mei", "Mengdi Wu", "Xupeng Miao", "Byungsoo Jeon", "Yaoyao Ding",
-    "Zhuoming Chen", "Gabriele Oliaro", "Zhengxin Zhang", "Zikun Li", "Xiaoxiang Shi",
-    "Lijie Yang", "Jiawei He", "Zhihao Jia", "Byungsoo Jeon", "Ruslan Svirschevski",
-    "Zhihao Zhang", "Xupeng Miao", "Yue Zhao", "Zhihao Zhang", "John Thorpe",
-    "Dheevatsa Mudigere", "Zhihao Jia", "Zhihao Jia",
-]  # fmt: skip
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 CAPTURE = datetime.date(2026, 11, 22)
 
 
-def main() -> None:
-    lines = Path("input.txt").read_text(encoding="utf-8").split("\n")
+def expected_rows(case: Path) -> list[dict]:
+    lines = (case / "input.txt").read_text(encoding="utf-8").split("\n")
+    first_authors = (case / "first_authors.txt").read_text(encoding="utf-8").splitlines()
     rows = []
-    for i, first in enumerate(FIRST_AUTHORS):
+    for i, first in enumerate(first_authors):
         meta, glued, abstract = lines[3 * i : 3 * i + 3]
         has_code = meta.endswith("Code")
         meta = meta.removesuffix("Code")
@@ -37,7 +29,7 @@ def main() -> None:
         month, rest = date_text.split(" ", 1)
         day, _, year = rest.partition(", ")
         published = datetime.date(int(year or CAPTURE.year), MONTHS.index(month) + 1, int(day))
-        if published > CAPTURE:
+        if published > CAPTURE and not year:
             published = published.replace(year=published.year - 1)
         at = glued.index(first)
         title, author_line = glued[:at], glued[at:]
@@ -57,14 +49,22 @@ def main() -> None:
                 "date_text": date_text,
                 "published_date": published.isoformat(),
                 "upvotes": "",
+                "title_split": "pattern",
+                "is_cut": "false",
+                "is_future_date": str(published > CAPTURE).lower(),
                 "abstract_start": abstract[:50],
             }
         )
-    with open("expected.csv", "w", newline="", encoding="utf-8") as out:
+    return rows
+
+
+def main(case: Path) -> None:
+    rows = expected_rows(case)
+    with open(case / "expected.csv", "w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]))
