@@ -147,7 +147,11 @@ def _kept(state: LinkState, folder: Path) -> LinkState:
 def _bytes(tables, folder: Path) -> dict[str, bytes]:
     shutil.rmtree(folder, ignore_errors=True)
     written = write_tables(collect_tables(tables), folder)
-    return {name: path.read_bytes() for name, path in written.items()}
+    return {
+        f"{name}/{file.name}": (folder / name / file.name).read_bytes()
+        for name, table in written.items()
+        for file in table.files
+    }
 
 
 def _edit(data: bytes, how: int) -> bytes:
