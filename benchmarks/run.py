@@ -105,10 +105,22 @@ def step_floor(raw: Path) -> dict:
     return {"seconds": seconds, "lines": lines.len(), "peak_rss_mb": rss.peak_mb()}
 
 
-def step_stages(raw: Path, warehouse: Path) -> dict:
-    """The refresh stages as plain functions, each timed with its own peak RSS."""
+def step_refresh(raw: Path, warehouse: Path) -> dict:
+    """One refresh by the plain stage functions of ``pipelines.refresh``, each stage timed
+    with its own peak RSS, on ``warehouse`` as the flow would: its extraction cache
+    and linkage state make a second run on the same warehouse incremental."""
+    from pipelines import extract as extraction
+    from pipelines import store
     from pipelines.config import default_sql_dir
-    from pipelines.refresh import batches, combine, extract_batch, link_tables, load_and_publish
+    from pipelines.refresh import (
+        batches,
+        build_info,
+        collect_extractions,
+        extract_batch,
+        link_warehouse,
+        plan_extraction,
+        stage_version,
+    )
     from pipelines.sources import resolve_dumps
 
     # The flow's fan-out: 2 batches per core on a pool of one thread per core.
@@ -116,36 +128,55 @@ def step_stages(raw: Path, warehouse: Path) -> dict:
     rss = PeakRss()
     baseline_mb = (_status_kb("VmRSS") or 0) * 1024 / MB  # interpreter + libraries
     out: dict[str, dict] = {}
+    cache = store.cache_dir(warehouse)
+    with store.warehouse_lock(warehouse):
+        store.recover(warehouse)
+        start = time.perf_counter()
+        # The incremental step's raw folder is symbolic links to the corpus (see _link_raw).
+        dumps, _ = resolve_dumps(raw, None, follow_links=True)
+        plan = plan_extraction(dumps, cache, extraction.PARSER_VERSION)
+        misses = [p.dump for p in plan if not p.cached]
+        by_file = {p.dump.source_file: p for p in plan}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # As the flow's threads do: each batch caches what it parses as it goes.
+            parts = list(
+                pool.map(lambda b: extract_batch(b, cache, by_file), batches(misses, 2 * workers))
+            )
+        fresh = [e for part in parts for e in part]
+        del parts
+        collected = collect_extractions(plan, fresh, cache)
+        del fresh
+        out["extract"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
 
-    start = time.perf_counter()
-    # The incremental step's raw folder is symbolic links to the corpus (see _link_raw).
-    dumps, _ = resolve_dumps(raw, None, follow_links=True)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(extract_batch, batches(dumps, 2 * workers)))
-    extracted = sorted(
-        (e for part in parts for e in part), key=lambda e: e.source["source_file"][0]
-    )
-    tables = combine(extracted)
-    out["extract"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
-    del extracted, parts
+        rss.reset()
+        start = time.perf_counter()
+        linked = link_warehouse(collected, warehouse, raw)
+        out["link"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
 
-    rss.reset()
-    start = time.perf_counter()
-    tables, _ = link_tables(tables, raw)
-    out["link"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
-
-    rss.reset()
-    start = time.perf_counter()
-    load_and_publish(tables, warehouse, default_sql_dir())
-    out["load+publish"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+        rss.reset()
+        start = time.perf_counter()
+        info = build_info(plan, linked.tables)
+        staged = stage_version(linked.tables, warehouse, default_sql_dir(), info, linked.state)
+        if staged.path is not None:
+            store.promote(warehouse, staged.path)
+        store.prune_versions(warehouse, 1)
+        store.prune_extract_cache(cache, {key for _, key in collected.entries})
+        out["load+publish"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
+    sources = linked.tables["sources"]
     return {
         "stages": out,
-        "records": tables["records"].height,
-        "papers": tables["papers"].height,
-        "rejected_lines": int(tables["sources"]["n_rejected_lines"].sum()),
-        "quarantined_files": int(tables["sources"]["format"].is_null().sum()),
+        "link_steps": linked.report.seconds,
+        "link_mode": linked.report.mode,
+        "link_changes": linked.report.changes,
+        "published": not staged.unchanged,
+        "records": linked.counts["records"],
+        "papers": linked.counts["papers"],
+        "parsed": sum(1 for how in collected.how.values() if how == "parsed"),
+        "rejected_lines": int(sources["n_rejected_lines"].sum()),
+        "quarantined_files": int(sources["format"].is_null().sum()),
         "rss_resettable": rss.resettable,
         "baseline_rss_mb": baseline_mb,
+        "peak_rss_mb": max(s["peak_rss_mb"] for s in out.values()),
     }
 
 
@@ -260,7 +291,7 @@ def step_peer(corpus: Path, warehouse: Path) -> dict:
 
 STEPS = {
     "floor": lambda a: step_floor(a.raw),
-    "stages": lambda a: step_stages(a.raw, a.warehouse),
+    "refresh": lambda a: step_refresh(a.raw, a.warehouse),
     "formats": lambda a: step_formats(a.raw),
     "empty-flow": lambda a: step_empty_flow(),
     "flow": lambda a: step_flow(a.raw, a.warehouse),
@@ -413,8 +444,12 @@ def benchmark(
     }
 
     res["floor"] = run_best("floor", env, repeat, raw=raw)
+    # An empty run: what a refresh of nothing costs (interpreter, libraries, DuckDB).
+    empty_raw = work / "raw-empty"
+    empty_raw.mkdir(parents=True, exist_ok=True)
+    res["empty"] = run_step("refresh", env, raw=empty_raw, warehouse=work / "warehouse-empty")
     warehouse = work / "warehouse"
-    res["stages"] = run_best("stages", env, repeat, raw=raw, warehouse=warehouse)
+    res["stages"] = _full_refresh(env, repeat, raw, warehouse)
     res["views"] = run_best("views", env, repeat, warehouse=warehouse)["views"]
     res["formats"] = run_best("formats", env, repeat, raw=raw)["formats"]
 
@@ -440,35 +475,70 @@ def benchmark(
     if splink:
         res["peer"] = run_best("peer", env, repeat, corpus=corpus, warehouse=warehouse)
 
-    if prefect:
-        res["prefect_startup"] = run_step("empty-flow", env)
-        res["flow"] = run_step("flow", env, raw=raw, warehouse=work / "warehouse-flow")
+    # Nothing changed, on the warehouse (cache and linkage state) the full refresh left.
+    res["no_change"] = run_best("refresh", env, repeat, raw=raw, warehouse=warehouse)
 
     # Incremental: one new ~1 MB profile-page dump next to the corpus.
     extra = extra_dump(meta, work / "extra", extra_size)
     inc_raw = work / "raw-incremental"
     _link_raw(raw, extra / "raw", inc_raw)
-    if prefect:
-        # As a user refreshes: the same warehouse, whose cache holds every old dump.
-        inc = run_step("flow", env, raw=inc_raw, warehouse=work / "warehouse-flow")
-        inc["stages"] = {k: {"seconds": v} for k, v in inc["stage_seconds"].items()}
-        inc["compared_with"] = "flow"
-    else:
-        inc = run_best("stages", env, repeat, raw=inc_raw, warehouse=work / "warehouse-incremental")
-        inc["compared_with"] = "stages"
-    inc["added_mb"] = sum(p.stat().st_size for p in (extra / "raw").glob("*.txt")) / MB
+    added_mb = sum(p.stat().st_size for p in (extra / "raw").glob("*.txt")) / MB
+    # As a user refreshes: the same warehouse, whose cache and state hold every old
+    # dump. Each repeat first rolls the +1 MB version back.
+    runs = []
+    for i in range(max(1, repeat)):
+        if i:
+            from pipelines import store
+
+            store.rollback(warehouse)
+        runs.append(run_step("refresh", env, raw=inc_raw, warehouse=warehouse))
+    inc = min(runs, key=_total_seconds)
+    inc["runs_seconds"] = [round(_total_seconds(r), 3) for r in runs]
+    inc["compared_with"] = "stages"
+    inc["added_mb"] = added_mb
     res["incremental"] = inc
+
+    if prefect:
+        res["prefect_startup"] = run_step("empty-flow", env)
+        res["flow"] = run_step("flow", env, raw=raw, warehouse=work / "warehouse-flow")
+        flow_inc = run_step("flow", env, raw=inc_raw, warehouse=work / "warehouse-flow")
+        flow_inc["added_mb"] = added_mb
+        res["flow_incremental"] = flow_inc
     res["load_average_after"] = os.getloadavg()
     return res
 
 
-def _incremental(res: dict) -> tuple[float, float, str]:
+def _full_refresh(env: dict[str, str], repeat: int, raw: Path, warehouse: Path) -> dict:
+    """The full refresh, from an empty warehouse each time; the fastest of ``repeat``."""
+    runs = []
+    for _ in range(max(1, repeat)):
+        shutil.rmtree(warehouse, ignore_errors=True)
+        runs.append(run_step("refresh", env, raw=raw, warehouse=warehouse))
+    best = min(runs, key=_total_seconds)
+    best["runs_seconds"] = [round(_total_seconds(r), 3) for r in runs]
+    return best
+
+
+def _incremental(res: dict, key: str = "incremental") -> tuple[float, float, str]:
     """(incremental seconds, the full refresh it compares with, what that is)."""
-    inc = res["incremental"]
-    seconds = sum(s["seconds"] for s in inc["stages"].values())
-    if inc.get("compared_with") == "flow":
+    inc = res[key]
+    if "stages" not in inc:  # a flow run: its own stage times
+        seconds = sum(inc["stage_seconds"].values())
+    else:
+        seconds = sum(s["seconds"] for s in inc["stages"].values())
+    if inc.get("compared_with", "flow") == "flow":
         return seconds, sum(res["flow"]["stage_seconds"].values()), "flow stages"
     return seconds, sum(s["seconds"] for s in res["stages"]["stages"].values()), "stages"
+
+
+def _beyond_empty(res: dict) -> float | None:
+    """Peak RSS of the full refresh beyond that of an empty run (MB), if measured."""
+    if "empty" not in res:
+        return None
+    return (
+        max(s["peak_rss_mb"] for s in res["stages"]["stages"].values())
+        - res["empty"]["peak_rss_mb"]
+    )
 
 
 def _stage_rows(res: dict) -> list[tuple[str, float, float | None]]:
@@ -514,9 +584,17 @@ def report(res: dict) -> str:
         out.append(row("flow end to end (process)", flow, res["flow"]["peak_rss_mb"]))
         out.append(row("flow stages (inside flow)", in_flow, None))
         out.append(row("flow overhead (end-stages)", flow - in_flow, None, rates=False))
+    if "empty" in res:
+        empty = res["empty"]
+        out.append(row("empty run", _total_seconds(empty), empty["peak_rss_mb"], rates=False))
+    if "no_change" in res:
+        out.append(row("no-change refresh", _total_seconds(res["no_change"]), None, rates=False))
     inc = res["incremental"]
     inc_total, inc_base, inc_what = _incremental(res)
     out.append(row(f"incremental (+{inc['added_mb']:.2f} MB)", inc_total, None))
+    if "flow_incremental" in res:
+        flow_inc, _, _ = _incremental(res, "flow_incremental")
+        out.append(row("flow incremental (stages)", flow_inc, None, rates=False))
     out += [
         "",
         f"ratio        refresh / floor = {total / floor:.2f}",
@@ -524,14 +602,32 @@ def report(res: dict) -> str:
     if "flow" in res:
         in_flow = sum(res["flow"]["stage_seconds"].values())
         out.append(f"ratio        flow stages / floor = {in_flow / floor:.2f}")
-    out += [
-        f"ratio        incremental / full refresh = {inc_total / inc_base:.2f} ({inc_what})",
+    if "no_change" in res:
+        no_change = _total_seconds(res["no_change"])
+        out.append(f"ratio        no-change / full refresh = {no_change / total:.2f}")
+    out.append(f"ratio        incremental / full refresh = {inc_total / inc_base:.2f} ({inc_what})")
+    if "flow_incremental" in res:
+        flow_inc, flow_base, _ = _incremental(res, "flow_incremental")
+        out.append(f"ratio        flow incremental / flow stages = {flow_inc / flow_base:.2f}")
+    out.append(
         f"ratio        peak RSS / input = {peak / mb:.2f} "
-        f"(baseline RSS after imports {res['stages']['baseline_rss_mb']:.0f} MB)",
-        "",
-    ]
+        f"(baseline RSS after imports {res['stages']['baseline_rss_mb']:.0f} MB)"
+    )
+    beyond = _beyond_empty(res)
+    if beyond is not None:
+        out.append(
+            f"ratio        peak RSS beyond an empty run / input = {beyond / mb:.2f} "
+            f"({beyond:.0f} MB beyond the empty run's {res['empty']['peak_rss_mb']:.0f} MB)"
+        )
+    out.append("")
     share = ", ".join(f"{name} {s['seconds'] / total:.0%}" for name, s in stages.items())
     out.append(f"time share   {share}")
+    for key, label in (("stages", "full"), ("no_change", "no change"), ("incremental", "+1 MB")):
+        steps = res.get(key, {}).get("link_steps")
+        if steps:
+            link_total = sum(steps.values()) or 1.0
+            parts = ", ".join(f"{n} {v:.1f} s ({v / link_total:.0%})" for n, v in steps.items())
+            out.append(f"link steps   {label}: {parts}")
     fmts = ", ".join(
         f"{name} {f['mb_per_s']:.1f}"
         for name, f in sorted(res["formats"].items())
@@ -601,6 +697,22 @@ def markdown_table(runs: list[dict]) -> str:
         seconds, base, what = _incremental(r)
         return f"{seconds:.1f} ({seconds / base:.2f} of {what})"
 
+    def flow_inc(r: dict) -> str:
+        if "flow_incremental" not in r:
+            return "-"
+        seconds, base, _ = _incremental(r, "flow_incremental")
+        return f"{seconds:.1f} ({seconds / base:.2f})"
+
+    def no_change(r: dict) -> str:
+        if "no_change" not in r:
+            return "-"
+        seconds = _total_seconds(r["no_change"])
+        return f"{seconds:.1f} ({seconds / total(r):.2f})"
+
+    def beyond(r: dict) -> str:
+        extra = _beyond_empty(r)
+        return "-" if extra is None else f"{extra:.0f} ({extra / r['input_mb']:.1f}x)"
+
     def peer(r: dict, tool: str) -> str:
         runs = r.get("peer", {})  # absent from runs saved before the peer step
         if tool == "best":
@@ -649,12 +761,15 @@ def markdown_table(runs: list[dict]) -> str:
             ),
         ),
         ("peak RSS MB (/ input)", lambda r: f"{peak(r):.0f} ({peak(r) / r['input_mb']:.1f}x)"),
+        ("peak RSS beyond an empty run MB (/ input)", beyond),
         ("Prefect empty flow, process s", lambda r: flow(r, "startup")),
         ("flow end to end, process s", lambda r: flow(r, "wall")),
         ("flow stages inside the flow s", lambda r: flow(r, "stages")),
         ("flow overhead (process - stages) s", lambda r: flow(r, "overhead")),
         ("flow process peak RSS MB", lambda r: flow(r, "rss")),
+        ("no-change refresh s (/ full)", no_change),
         ("incremental +1 MB s (/ full)", inc),
+        ("flow incremental +1 MB s (/ flow stages)", flow_inc),
         (
             "linkage precision / recall",
             lambda r: f"{r['linkage']['precision']:.4f} / {r['linkage']['recall']:.4f}",

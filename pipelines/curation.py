@@ -195,7 +195,7 @@ def read_aliases(raw_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
 
 
-def unmatched_references(raw_dir: Path, records: pl.DataFrame) -> list[str]:
+def unmatched_references(raw_dir: Path, records: pl.DataFrame | pl.LazyFrame) -> list[str]:
     """Warnings for override and alias entries naming what no record has.
 
     ``records`` is the records table of the run (record_id, title, authors).
@@ -205,6 +205,8 @@ def unmatched_references(raw_dir: Path, records: pl.DataFrame) -> list[str]:
     overrides, aliases = load_overrides(raw_dir), load_aliases(raw_dir)
     if not (overrides.merge or overrides.apart or aliases.same or aliases.split):
         return []
+    # Narrow columns only: records may be a LazyFrame over the extraction cache.
+    records = records.lazy().select("record_id", "title", "authors").collect()
     record_ids = set(records["record_id"].to_list())
     out: list[str] = []
     path = raw_dir / OVERRIDES

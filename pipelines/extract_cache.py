@@ -71,6 +71,48 @@ def read_extract_cache(cache_dir: Path, key: str) -> ExtractedDump | None:
     return ExtractedDump(*frames, notes=list(notes))
 
 
+def extract_cache_whole(cache_dir: Path, key: str) -> bool:
+    """Whether the entry ``key`` has every part, each a complete Parquet file (its
+    magic bytes at both ends) and readable notes: cheap enough for every dump of a run."""
+    entry = cache_dir / key
+    try:
+        for part in CACHE_PARTS:
+            with open(entry / f"{part}.parquet", "rb") as handle:
+                head = handle.read(4)
+                handle.seek(-4, os.SEEK_END)
+                if head != b"PAR1" or handle.read(4) != b"PAR1":
+                    return False
+        json.loads((entry / "notes.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def scan_extract_cache(
+    cache_dir: Path, keys: list[str], part: str, schema: pl.Schema
+) -> pl.LazyFrame:
+    """One part (``records``, ``rejects``, ``source``, ``profile``) of the entries
+    ``keys``, entry after entry in that order, with a ``cache_key`` column; ``schema``
+    when there are none."""
+    if not keys:
+        return pl.LazyFrame(schema={**schema, "cache_key": pl.String})
+    paths = [str(cache_dir / key / f"{part}.parquet") for key in keys]
+    return (
+        pl.scan_parquet(paths, include_file_paths="_entry_path")
+        .with_columns(cache_key=pl.col("_entry_path").str.extract(r"([^/\\]+)[/\\][^/\\]+$"))
+        .drop("_entry_path")
+    )
+
+
+def read_extract_notes(cache_dir: Path, key: str) -> list[str]:
+    """The notes kept with one cached extraction (empty when unreadable)."""
+    try:
+        notes = json.loads((cache_dir / key / "notes.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(n) for n in notes]
+
+
 def prune_extract_cache(cache_dir: Path, keep: set[str]) -> list[str]:
     """Delete cache entries (and leftovers of killed runs) not in ``keep``. Returns them."""
     if not cache_dir.is_dir():

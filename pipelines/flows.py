@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
@@ -41,6 +41,7 @@ from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
 from pipelines.look.report import markdown_link
 from pipelines.refresh import (
+    Collected,
     PlannedDump,
     RunSummary,
     StagedVersion,
@@ -48,9 +49,8 @@ from pipelines.refresh import (
     batches,
     build_info,
     collect_extractions,
-    combine,
     extract_batch,
-    link_tables,
+    link_warehouse,
     plan_extraction,
     stage_version,
     summarize,
@@ -90,9 +90,12 @@ def _this_process() -> str:
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(batch: list[DumpFile]) -> tuple[str, list[ExtractedDump]]:
+def extract_task(
+    batch: list[DumpFile], cache_dir: Path | None = None, plan: dict | None = None
+) -> tuple[str, list]:
     # Which process parsed the batch: the run report says where extraction ran.
-    return _this_process(), extract_batch(batch)
+    # With cache_dir (threads of this process) the task caches what it parses.
+    return _this_process(), extract_batch(batch, cache_dir, plan)
 
 
 @task(name="collect", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -101,13 +104,13 @@ def collect_task(plan: list[PlannedDump], fresh, cache_dir: Path):
 
 
 @task(name="link", cache_policy=NO_CACHE)
-def link_task(extracted, raw_dir: Path, taxonomies: Taxonomies):
-    return link_tables(combine(extracted), raw_dir, taxonomies=taxonomies)
+def link_task(collected, warehouse_dir: Path, raw_dir: Path, taxonomies: Taxonomies):
+    return link_warehouse(collected, warehouse_dir, raw_dir, taxonomies=taxonomies)
 
 
 @task(name="stage", cache_policy=NO_CACHE, **_FS_RETRIES)
-def stage_task(tables, warehouse_dir: Path, sql_dir: Path, info: dict) -> StagedVersion:
-    return stage_version(tables, warehouse_dir, sql_dir, info)
+def stage_task(tables, warehouse_dir: Path, sql_dir: Path, info: dict, state) -> StagedVersion:
+    return stage_version(tables, warehouse_dir, sql_dir, info, state)
 
 
 @task(name="promote", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -157,17 +160,29 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         if misses and settings.task_runner == "dask":
             done = _extract_on_dask(misses, settings)
         elif misses:
-            done = extract_task.map(batches(misses, N_EXTRACT_BATCHES)).result()
+            # Threads share this file system: each batch writes its extractions
+            # to the cache as it goes, and returns only their keys.
+            by_file = {p.dump.source_file: p for p in plan}
+            done = extract_task.map(
+                batches(misses, N_EXTRACT_BATCHES),
+                cache_dir=unmapped(settings.cache_dir),
+                plan=unmapped(by_file),
+            ).result()
         fresh = [e for _, batch in done for e in batch]
+        n_batches, processes = len(done), sorted({process for process, _ in done})
+        del done
     where.stage = "collect"
     with timer("collect"):
-        extracted, how = collect_task(plan, fresh, settings.cache_dir)
-        extracted, how = _with_unread(extracted, how, inputs.skipped)
+        collected = collect_task(plan, fresh, settings.cache_dir)
+        # The fresh extractions are in the cache now; linking reads what it needs.
+        del fresh
+        collected = _with_unread(collected, inputs.skipped)
     where.stage = "link"
     with timer("link"):
-        tables, link_report = link_task(extracted, settings.raw_dir, taxonomies)
-        config_warnings = unmatched_references(settings.raw_dir, tables["records"])
+        linked = link_task(collected, warehouse, settings.raw_dir, taxonomies)
+        config_warnings = unmatched_references(settings.raw_dir, linked.tables["records"])
         progress.checkpoint("link")
+    tables = linked.tables
     where.stage = "stage"
     previous = store.current_version(warehouse)
     with timer("stage"):
@@ -177,18 +192,20 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
             parser_version=extract.PARSER_VERSION,
             raw_dir=str(settings.raw_dir.resolve()),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
+            link_mode=linked.report.mode,
         )
-        staged = stage_task(tables, warehouse, settings.sql_dir, info)
+        staged = stage_task(tables, warehouse, settings.sql_dir, info, linked.state)
     where.stage = "promote"
     with timer("promote"):
         version = promote_task(staged, warehouse)
         where.published = not staged.unchanged
         where.stage = "clean-up"
-        keys = {p.key for p in plan if p.key}
+        keys = {key for _, key in collected.entries}
         clean_up_task(warehouse, settings.keep_versions, settings.cache_dir, keys)
 
-    notes = [note for e in extracted for note in e.notes]
-    summary = summarize(tables, how, warnings + notes)
+    summary = summarize(
+        tables, collected.how, warnings + linked.notes, linked.counts, linked.papers
+    )
     summary.n_views = staged.n_views
     summary.database_path = settings.database_path
     summary.stage_seconds = timer.seconds
@@ -196,21 +213,20 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
     summary.previous_version = previous
     summary.published = not staged.unchanged
     summary.recovered = recovered
-    summary.link = link_report
+    summary.link = linked.report
     summary.extract_runner = _runner_label(settings)
-    summary.extract_batches = len(done)
-    summary.extract_processes = sorted({process for process, _ in done})
+    summary.extract_batches = n_batches
+    summary.extract_processes = processes
     summary.config_warnings = config_warnings
     return summary
 
 
-def _with_unread(
-    extracted: list[ExtractedDump], how: dict[str, str], skipped: list[SkippedEntry]
-) -> tuple[list[ExtractedDump], dict[str, str]]:
+def _with_unread(collected: Collected, skipped: list[SkippedEntry]) -> Collected:
     """Add a sources row (and a note) for each raw entry that was not read."""
     unread = [unread_extraction(entry) for entry in skipped]
-    both = sorted(extracted + unread, key=lambda e: e.source["source_file"][0])
-    return both, {**how, **{entry.source_file: NOT_READ for entry in skipped}}
+    both = sorted(collected.uncached + unread, key=lambda e: e.source["source_file"][0])
+    how = {**collected.how, **{entry.source_file: NOT_READ for entry in skipped}}
+    return Collected(collected.entries, how, both)
 
 
 def _runner_label(settings: Settings) -> str:

@@ -1,9 +1,11 @@
 """The refresh stages as plain functions; ``flows.py`` runs them under Prefect.
 
 plan (hash each dump, look up the extraction cache) -> extract (only the
-dumps not cached, per batch of files) -> collect (cache new extractions, read
-cached ones) -> link -> stage (Parquet, DuckDB and data tests in a staging
-folder) -> promote (rename into place, prune old versions and cache entries).
+dumps not cached, per batch of files, each batch caching what it parses) ->
+collect (every dump as a cache entry; damaged entries parsed again) -> link
+(``pipelines.linking``: from the published version's linkage state) -> stage
+(Parquet, DuckDB, data tests and the next linkage state in a staging folder)
+-> promote (rename into place, prune old versions and cache entries).
 """
 
 from __future__ import annotations
@@ -18,23 +20,21 @@ from typing import Any
 
 import polars as pl
 
+import pipelines.extract as extract
 from pipelines import __version__, delta, progress, publish, store
-from pipelines.config import MatchConfig
-from pipelines.curation import read_aliases, read_overrides
 from pipelines.errors import PaperlakeError
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.files import hash_regular, read_regular
+
+# The link stage lives in pipelines.linking; its entry points stay importable from here.
+from pipelines.linking import CacheSource, collect_tables, link_tables, link_warehouse  # noqa: F401
 from pipelines.load import write_tables
 from pipelines.look.report import write_version_report
 from pipelines.sources import DumpFile, SkippedEntry, unread_extraction
-from pipelines.store import read_extract_cache, write_extract_cache
-from pipelines.taxonomy import Taxonomies, load_taxonomies
-from pipelines.transform.glued import WEAK, resplit_glued_titles
-from pipelines.transform.link import build_papers
-from pipelines.transform.network import author_network
-from pipelines.transform.profiles import profile_owners
-from pipelines.transform.topics import category_table, paper_topics, topic_table
+from pipelines.store import extract_cache_whole, write_extract_cache
+from pipelines.transform.linkage import LinkReport
+from pipelines.transform.state import LinkState
 
 # How each dump's extraction was obtained in a run.
 PARSED, REUSED = "parsed", "reused"
@@ -61,16 +61,6 @@ class StagedVersion:
     version: str | None  # the id it will get, or the current id when unchanged
     n_views: int
     unchanged: bool
-
-
-@dataclass(frozen=True)
-class LinkReport:
-    """What linking did: compared pairs, decisions, weak splits, human overrides."""
-
-    n_candidate_pairs: int = 0
-    decisions: dict[str, int] = field(default_factory=dict)
-    weak_splits: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -178,14 +168,55 @@ def plan_extraction(
 EXTRACT_CHUNK_BYTES = 16_000_000
 
 
-def extract_batch(dumps: list[DumpFile]) -> list[ExtractedDump]:
-    """Extract a batch of dumps; a file that cannot be read is quarantined, not raised."""
-    out: list[ExtractedDump] = []
+@dataclass(frozen=True)
+class CachedDump:
+    """A dump its extraction task parsed and wrote to the cache itself (threads runner):
+    only its name and key travel on, not its frames."""
+
+    source_file: str
+    key: str
+
+
+def cache_extraction(
+    extracted: ExtractedDump, item: PlannedDump, cache_dir: Path
+) -> CachedDump | ExtractedDump:
+    """Write one fresh extraction to the cache; returns its handle (or the extraction
+    itself when the file could not be read: it has no entry).
+
+    An extraction whose bytes differ from the ones hashed (the file was
+    rewritten between the two reads) is cached under the key of what was
+    parsed, so it is still linked, and parsed again next run.
+    """
+    sha256 = extracted.source["sha256"][0]
+    if sha256 is None:
+        return extracted
+    key = item.key
+    if sha256 != item.sha256 or key is None:
+        key = cache_key(item.dump, sha256, extract.PARSER_VERSION)
+    write_extract_cache(cache_dir, key, extracted)
+    return CachedDump(item.dump.source_file, key)
+
+
+def extract_batch(
+    dumps: list[DumpFile],
+    cache_dir: Path | None = None,
+    plan: dict[str, PlannedDump] | None = None,
+) -> list[ExtractedDump | CachedDump]:
+    """Extract a batch of dumps; a file that cannot be read is quarantined, not raised.
+
+    With ``cache_dir`` (and the ``plan`` of these dumps), each chunk's
+    extractions are written to the cache as soon as they are parsed and only
+    their handles are returned, so a batch never holds more than one chunk.
+    """
+    out: list[ExtractedDump | CachedDump] = []
     chunk: list[DumpBytes] = []
 
     def flush() -> None:
-        for e in extract_dumps(chunk):
-            out.append(e)
+        for e, dump in zip(extract_dumps(chunk), chunk, strict=True):
+            if cache_dir is not None and plan is not None:
+                out.append(cache_extraction(e, plan[dump.source_file], cache_dir))
+            else:
+                out.append(e)
             progress.advance("extract")
         chunk.clear()
 
@@ -208,30 +239,46 @@ def extract_batch(dumps: list[DumpFile]) -> list[ExtractedDump]:
     return out
 
 
-def collect_extractions(
-    plan: list[PlannedDump], fresh: list[ExtractedDump], cache_dir: Path
-) -> tuple[list[ExtractedDump], dict[str, str]]:
-    """Cache the fresh extractions, read the cached ones; all of them in file order.
+@dataclass(frozen=True)
+class Collected:
+    """Every dump of a run as a cache entry, and how its extraction was obtained."""
 
-    Returns the extractions and how each was obtained (parsed or reused).
+    entries: list[tuple[str, str]]  # (source_file, cache key), in file order
+    how: dict[str, str]  # source_file -> parsed/reused
+    uncached: list[ExtractedDump] = field(default_factory=list)  # unreadable files
+
+
+def collect_extractions(
+    plan: list[PlannedDump], fresh: list[ExtractedDump | CachedDump], cache_dir: Path
+) -> Collected:
+    """Cache the fresh extractions; check the cached ones (a damaged entry is parsed
+    again). Linking then reads the entries it needs from the cache.
+
+    A file that could not be read has no entry: it is in the run's sources and
+    rejects only.
     """
-    by_file = {e.source["source_file"][0]: e for e in fresh}
-    out, how = [], {}
+    by_file = {
+        e.source_file if isinstance(e, CachedDump) else e.source["source_file"][0]: e for e in fresh
+    }
+    entries, how, uncached = [], {}, []
     for item in sorted(plan, key=lambda p: p.dump.source_file):
         name = item.dump.source_file
-        extracted = None if name in by_file else read_extract_cache(cache_dir, item.key or "")
+        extracted = by_file.pop(name, None)
+        if extracted is None and item.key and extract_cache_whole(cache_dir, item.key):
+            entries.append((name, item.key))
+            how[name] = REUSED
+            continue
         if extracted is None:
             # Not cached, or the entry was damaged: parse it (again).
-            extracted = by_file.get(name) or extract_batch([item.dump])[0]
-            # Only cache what was parsed from the bytes that were hashed: a
-            # file rewritten between the two reads gets parsed again next run.
-            if item.key and extracted.source["sha256"][0] == item.sha256:
-                write_extract_cache(cache_dir, item.key, extracted)
-            how[name] = PARSED
+            extracted = extract_batch([item.dump])[0]
+        how[name] = PARSED
+        if isinstance(extracted, ExtractedDump):
+            extracted = cache_extraction(extracted, item, cache_dir)
+        if isinstance(extracted, CachedDump):
+            entries.append((name, extracted.key))
         else:
-            how[name] = REUSED
-        out.append(extracted)
-    return out, how
+            uncached.append(extracted)
+    return Collected(entries, how, uncached)
 
 
 def batches(dumps: list[DumpFile], n_batches: int) -> list[list[DumpFile]]:
@@ -262,73 +309,10 @@ def combine(extracted: list[ExtractedDump]) -> dict[str, pl.DataFrame]:
     }
 
 
-def link_tables(
-    tables: dict[str, pl.DataFrame],
-    raw_dir: Path,
-    config: MatchConfig | None = None,
-    taxonomies: Taxonomies | None = None,
-) -> tuple[dict[str, pl.DataFrame], LinkReport]:
-    """Add the linked tables (papers, authors, paper_authors, paper_sources,
-    paper_matches, paper_field_sources), honouring raw/overrides.toml and
-    raw/aliases.toml, and the analysis tables built on them (see
-    ``analysis_tables``). ``taxonomies`` defaults to raw_dir's copies of the
-    taxonomy files, else the shipped ones.
-
-    The second look at weak title splits happens here, not at extraction, so
-    each dump's cached extraction does not depend on the other dumps.
-    """
-    records = resplit_glued_titles(tables["records"])
-    aliases = read_aliases(raw_dir)
-    linked = build_papers(records, config, read_overrides(raw_dir), aliases)
-    report = LinkReport(
-        n_candidate_pairs=linked.n_candidate_pairs,
-        decisions=dict(
-            linked.paper_matches.group_by("decision").len().sort("decision").iter_rows()
-        ),
-        weak_splits=records.filter(pl.col("title_split").is_in(WEAK))
-        .select("record_id", "title")
-        .rows(),
-        notes=linked.notes,
-    )
-    linked_tables = {
-        **tables,
-        "records": records,
-        "papers": linked.papers,
-        "authors": linked.authors,
-        "paper_authors": linked.paper_authors,
-        "paper_sources": linked.paper_sources,
-        "paper_matches": linked.paper_matches,
-        "paper_field_sources": linked.paper_field_sources,
-    }
-    analysis = analysis_tables(
-        linked_tables, taxonomies or load_taxonomies(raw_dir), same_names=aliases[0]
-    )
-    return {**linked_tables, **analysis}, report
+Tables = dict[str, pl.DataFrame | pl.LazyFrame]
 
 
-def analysis_tables(
-    tables: dict[str, pl.DataFrame],
-    taxonomies: Taxonomies,
-    same_names: pl.DataFrame | None = None,
-) -> dict[str, pl.DataFrame]:
-    """The tables the analysis views read: categories, topics, paper_topics,
-    author_network (graph measures, computed once per refresh) and profile_owners.
-    ``same_names`` are the aliases' (canonical, name) pairs, so an owner printed
-    under an alias is found."""
-    categories = category_table(tables["records"]["category"], taxonomies.categories)
-    topics = topic_table(taxonomies.topics)
-    return {
-        "categories": categories,
-        "topics": topics,
-        "paper_topics": paper_topics(tables["papers"], categories, topics),
-        "author_network": author_network(tables["authors"], tables["paper_authors"]),
-        "profile_owners": profile_owners(tables["profiles"], tables["authors"], same_names),
-    }
-
-
-def load_and_publish(
-    tables: dict[str, pl.DataFrame | pl.LazyFrame], warehouse_dir: Path, sql_dir: Path
-) -> tuple[Path, int]:
+def load_and_publish(tables: Tables, warehouse_dir: Path, sql_dir: Path) -> tuple[Path, int]:
     """Write the tables as Delta tables under ``warehouse_dir/tables`` and the DuckDB
     file as ``warehouse_dir/paperlake.duckdb``, committed at once.
 
@@ -345,8 +329,22 @@ def load_and_publish(
     return database, report.n_views
 
 
-def build_info(plan: list[PlannedDump], tables: dict[str, pl.DataFrame], **extra: Any) -> dict:
-    """What build.json records about a version: its inputs and its counts."""
+def table_counts(tables: Tables) -> dict[str, int]:
+    """Rows per table (a LazyFrame is counted, not collected)."""
+    return {
+        name: frame.select(pl.len()).collect().item()
+        if isinstance(frame, pl.LazyFrame)
+        else frame.height
+        for name, frame in sorted(tables.items())
+    }
+
+
+def build_info(
+    plan: list[PlannedDump],
+    tables: Tables,
+    **extra: Any,
+) -> dict:
+    """What build.json records about a version: its inputs (publish adds the counts)."""
     sources = {row["source_file"]: row for row in tables["sources"].iter_rows(named=True)}
     inputs = []
     for item in sorted(plan, key=lambda p: p.dump.source_file):
@@ -367,10 +365,11 @@ def build_info(plan: list[PlannedDump], tables: dict[str, pl.DataFrame], **extra
 
 
 def stage_version(
-    tables: dict[str, pl.DataFrame | pl.LazyFrame],
+    tables: Tables,
     warehouse_dir: Path,
     sql_dir: Path,
     info: dict,
+    state: LinkState | None = None,
     unchanged: dict[str, set[int]] | None = None,
 ) -> StagedVersion:
     """Build the next version from the published one plus the changes; test it.
@@ -380,11 +379,15 @@ def stage_version(
     change keep their files, and ``unchanged`` (per table, buckets the caller
     knows did not change, see ``load.source_buckets``) are not even computed.
     The DuckDB file is updated from a copy of the published one when it can
-    be. When the build equals the published version (same fingerprint) it is
-    dropped and the current version stays: no new version, no new bytes.
+    be. ``state`` (the linkage state of these tables) is kept with the
+    version, for the next run. When the build equals the published version
+    (same fingerprint) it is dropped and the current version stays: no new
+    version, no new bytes.
     """
     staging = store.begin_version(warehouse_dir)
     try:
+        for name, frame in (state.frames() if state is not None else {}).items():
+            store.write_state(staging, name, frame)
         current = store.current_version(warehouse_dir)
         current_info: dict = {}
         if current is not None:
@@ -417,10 +420,21 @@ def stage_version(
 
 
 def summarize(
-    tables: dict[str, pl.DataFrame], extraction: dict[str, str], notes: list[str]
+    tables: Tables,
+    extraction: dict[str, str],
+    notes: list[str],
+    counts: dict[str, int] | None = None,
+    papers: pl.DataFrame | None = None,
 ) -> RunSummary:
-    """The run's figures from its tables (publishing fields are filled in by the flow)."""
-    papers, paper_sources = tables["papers"], tables["paper_sources"]
+    """The run's figures from its tables (publishing fields are filled in by the flow).
+
+    ``papers`` (paper_id, title, n_records) saves reading a lazy papers table.
+    """
+    counts = counts or table_counts(tables)
+    if papers is None:
+        papers = tables["papers"]
+        papers = papers.collect() if isinstance(papers, pl.LazyFrame) else papers
+    paper_sources = tables["paper_sources"]
     merged = papers.filter(pl.col("n_records") > 1).select("paper_id", "title", "n_records")
     sources_of = (
         paper_sources.filter(pl.col("paper_id").is_in(merged["paper_id"].implode()))
@@ -430,15 +444,17 @@ def summarize(
     merges = merged.join(sources_of, on="paper_id", how="left").sort(
         "n_records", "paper_id", descending=[True, False]
     )
+    rejects = tables["rejects"]
     return RunSummary(
         sources=tables["sources"],
-        n_records=tables["records"].height,
+        n_records=counts["records"],
         n_rejected_lines=int(tables["sources"]["n_rejected_lines"].sum()),
-        n_papers=papers.height,
+        n_papers=counts["papers"],
         n_authors=tables["authors"].height,
-        rejects=tables["rejects"],
+        rejects=rejects.collect() if isinstance(rejects, pl.LazyFrame) else rejects,
         merges=merges,
         flagged=tables["records"]
+        .lazy()
         .filter(pl.col("is_cut") | pl.col("is_future_date"))
         .select(
             "source_file",
@@ -448,7 +464,8 @@ def summarize(
             "date_text",
             "is_cut",
             "is_future_date",
-        ),
+        )
+        .collect(),
         extraction=extraction,
         warnings=notes,
     )

@@ -215,12 +215,16 @@ def _warehouse_section(summary: RunSummary) -> Section:
 
 def _linkage_section(summary: RunSummary) -> Section:
     link = summary.link
+    how = "incremental" if link.mode == "incremental" else f"full re-link ({link.reason})"
     rows = [
+        ["linking", how],
         ["records", str(summary.n_records)],
         ["candidate pairs compared", str(link.n_candidate_pairs)],
         *[[f"pairs {decision}", str(n)] for decision, n in link.decisions.items()],
         ["low-confidence title splits", str(len(link.weak_splits))],
     ]
+    if link.mode == "incremental":
+        rows += [[what, str(n)] for what, n in link.changes.items()]
     rows += [
         ["low-confidence split", f"{rid}: {_cut(title)}"]
         for rid, title in link.weak_splits[:MAX_ROWS]

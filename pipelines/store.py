@@ -59,8 +59,11 @@ from pipelines.errors import PaperlakeError
 from pipelines.extract_cache import CACHE as CACHE
 from pipelines.extract_cache import cache_dir as cache_dir
 from pipelines.extract_cache import clean_extract_cache as clean_extract_cache
+from pipelines.extract_cache import extract_cache_whole as extract_cache_whole
 from pipelines.extract_cache import prune_extract_cache as prune_extract_cache
 from pipelines.extract_cache import read_extract_cache as read_extract_cache
+from pipelines.extract_cache import read_extract_notes as read_extract_notes
+from pipelines.extract_cache import scan_extract_cache as scan_extract_cache
 from pipelines.extract_cache import write_extract_cache as write_extract_cache
 
 DATABASE = "paperlake.duckdb"
@@ -545,6 +548,15 @@ def read_state(warehouse_dir: Path, name: str) -> pl.DataFrame | None:
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError):
         return None
+
+
+def scan_state(warehouse_dir: Path, name: str) -> pl.LazyFrame | None:
+    """Like ``read_state``, lazily: None when the published version kept no such frame."""
+    version = current_version(warehouse_dir)
+    if version is None:
+        return None
+    path = _versions_dir(warehouse_dir) / version / STATE / f"{name}.parquet"
+    return pl.scan_parquet(path) if path.is_file() else None
 
 
 def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:

@@ -8,6 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import CAPTURE, RAW
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from pipelines.errors import PaperlakeError
@@ -373,3 +375,45 @@ def test_analysis_tables_are_byte_identical_whatever_the_file_order(
             assert (tmp_path / "a" / name / file.name).read_bytes() == (
                 tmp_path / "b" / name / file.name
             ).read_bytes(), name
+
+
+# Words the topic patterns look for, in mixed case, and characters whose case
+# folding or lowering is unusual (long s, dotted capital I, Kelvin sign, sharp s).
+_TOPIC_WORDS = [
+    "KV cache", "kv-Cache", "GNN", "Graph Neural Networks", "training", "LLMs", "Serving",
+    "speculative DECODING", "draft tokens", "Mixture-of-Experts", "MoE", "pruning",
+    "4-bit", "quantization", "TPU", "accelerator", "prefill", "agents", "RAG", "robot",
+    "the", "of", "a", "on", "GPUs", "inference engine", "Language Models", "ſerving",
+    "İnference", "\u212aV cache", "STRASSE", "Σ", "é", "naïve", "ſparse", "Sparſity",
+]  # fmt: skip
+_GLUE = [" ", " ", " ", ". ", ", ", "-", "\n", ""]
+
+
+@settings(max_examples=60, deadline=None)
+@example(["A ſparse model.", "Large Language Models ſerving at scale", "\u212aV cache"])
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(_TOPIC_WORDS), st.sampled_from(_GLUE)), max_size=25).map(
+            lambda parts: "".join(w + g for w, g in parts)
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_fast_keyword_matching_finds_what_the_regex_finds(texts: list[str]) -> None:
+    from pipelines.transform.topics import Lowered, keyword_evidence
+
+    topics = topic_table(load_taxonomies(RAW / "no-such-folder").topics)
+    column = pl.Series("text", texts)
+    lowered = Lowered.of(column)
+    for pattern in topics["pattern"].drop_nulls():
+        expected = column.str.extract(pattern, 0).str.slice(0, 80)
+        assert keyword_evidence(column, pattern, lowered).equals(expected), pattern
+
+
+@given(st.text(alphabet=st.sampled_from("aZ é$^_{}\\ΣİſK:-1 αrm"), max_size=30))
+def test_title_keys_of_a_column_equal_the_title_key_expression(title: str) -> None:
+    from pipelines.transform.clean import title_key, title_keys
+
+    column = pl.Series("title", [title, "$\\rm A^2Q$: x", None])
+    assert title_keys(column).equals(column.to_frame().select(title_key(pl.col("title")))["title"])

@@ -91,6 +91,8 @@ def test_changed_and_removed_dumps(
     output = _refresh(raw, warehouse)
     assert parsed == [CHANGED]
     assert "1 parsed, 3 reused" in output and "Published version 2" in output
+    # Linking started from the first version's state, and said so.
+    assert "incremental" in output and "full re-link" not in output
 
     for table in ("sources", "records", "profiles", "paper_sources"):
         files = read_table(warehouse, table)["source_file"].unique()
@@ -104,6 +106,15 @@ def test_changed_and_removed_dumps(
     parsed.clear()
     _refresh(raw, scratch)
     assert len(parsed) == 4
+    assert _tables(scratch) == _tables(warehouse)
+
+    # New human decisions void the linkage state: everything is linked again.
+    (raw / "overrides.toml").write_text(
+        '[[apart]]\nrecords = ["002_d3b38a20d54187c7.txt#29", "003_bfc256623394f453.txt#45"]\n'
+    )
+    output = _refresh(raw, warehouse)
+    assert "full re-link (changed since the last run: overrides)" in " ".join(output.split())
+    _refresh(raw, scratch)
     assert _tables(scratch) == _tables(warehouse)
 
 

@@ -77,6 +77,27 @@ def title_key(title: pl.Expr) -> pl.Expr:
     )
 
 
+# Every step of strip_latex needs one of these characters: text without them is left as is.
+_MARKUP_CHARS = r"[\\$^_{}]"
+
+
+def title_keys(titles: pl.Series) -> pl.Series:
+    """``title_key`` of a whole column, faster: LaTeX is reduced only in the titles
+    that hold one of its characters (a few percent), the others skip its passes."""
+    text = titles.str.normalize("NFKC")
+    marked = text.str.contains(_MARKUP_CHARS).fill_null(False)
+    if marked.any():
+        rows = marked.arg_true()
+        stripped = text.gather(rows).to_frame("t").select(strip_latex(pl.col("t")))["t"]
+        text = text.scatter(rows, stripped)
+    return (
+        text.str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+        .rename(titles.name)
+    )
+
+
 def has_markup(title: pl.Expr) -> pl.Expr:
     """True when a title carries LaTeX markup."""
     return title.str.contains(r"[$\\]")

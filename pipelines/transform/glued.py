@@ -16,9 +16,11 @@ from pipelines.extract.names import split_author_line
 # Splits the parser was not sure of: the fallback regex, none at all, or a
 # title's closing capitals meeting a name's (``names.glued_split``).
 WEAK = ("fallback", "none", "ambiguous")
+# Shorter printed names are too likely to occur inside a title by chance.
+MIN_NAME_CHARS = 4
 
 
-def _glued_line() -> pl.Expr:
+def glued_line() -> pl.Expr:
     """The line as printed, rebuilt from the parsed title and author fields."""
     authors = pl.col("authors").list.join(", ")
     et_al = pl.when(pl.col("authors_truncated")).then(pl.lit(" et al.")).otherwise(pl.lit(""))
@@ -30,26 +32,45 @@ def _glued_line() -> pl.Expr:
     return pl.concat_str(pl.col("title"), authors, et_al, orgs)
 
 
-def resplit_glued_titles(records: pl.DataFrame) -> pl.DataFrame:
-    """Re-split weakly split collapsed-page records at a known author name."""
-    weak = pl.col("title_split").is_in(WEAK).fill_null(False)
-    if records.filter(weak).is_empty():
-        return records
-    known = (
-        records.filter(~weak)
-        .select(pl.col("authors").explode().alias("name"))
+def is_weak() -> pl.Expr:
+    """A collapsed-page record whose title/author split was low-confidence."""
+    return pl.col("title_split").is_in(WEAK).fill_null(False)
+
+
+def known_names(authors: pl.Series) -> pl.Series:
+    """The names a weak split may be cut at: printed (by reliable records), 4+ characters.
+
+    ``authors``: the author lists of the records whose split was reliable.
+    """
+    return (
+        authors.explode()
         .drop_nulls()
-        .filter(pl.col("name").str.len_chars() >= 4)
+        .rename("name")
+        .to_frame()
+        .filter(pl.col("name").str.len_chars() >= MIN_NAME_CHARS)
         .unique()
         .sort("name")["name"]
-        .to_list()
     )
+
+
+def resplit_glued_titles(records: pl.DataFrame, known: list[str] | None = None) -> pl.DataFrame:
+    """Re-split weakly split collapsed-page records at a known author name.
+
+    ``known`` defaults to ``known_names`` of the other records of ``records``.
+    The result for a record depends only on it and on which known names its
+    line contains.
+    """
+    weak = is_weak()
+    if records.filter(weak).is_empty():
+        return records
+    if known is None:
+        known = known_names(records.filter(~weak)["authors"]).to_list()
     if not known:
         return records
     candidates = (
         records.with_row_index("row")
         .filter(weak)
-        .with_columns(line=_glued_line())
+        .with_columns(line=glued_line())
         .with_columns(at=pl.col("line").str.find_many(known, overlapping=True))
         .explode("at")
         .drop_nulls("at")

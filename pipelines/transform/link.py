@@ -18,6 +18,11 @@ authors         an uncut list over a cut one, then the longest
 affiliations    the union over all records, in file order
 =============== ===========================================================
 
+Every rule reads one paper's records only, and narrow columns only (the
+abstract is chosen by its length): ``paper_fields`` can derive any subset of
+the papers, and the abstract itself is joined in when the wide table is
+written (``pipelines.transform.wide``).
+
 People: a printed name is a person by its normalised key (accents, case,
 hyphens, dots and spacing folded), so "Hu, Qinghao" (printed family first,
 turned at parse time) and "Qinghao Hu" are one. Ids are hashes of keys, so
@@ -35,7 +40,6 @@ from pipelines.config import MatchConfig
 from pipelines.transform.clean import has_markup, name_key
 from pipelines.transform.glued import WEAK
 from pipelines.transform.ids import stable_ids
-from pipelines.transform.match import MATCHES, match_records
 
 PAPERS = pl.Schema(
     {
@@ -54,11 +58,50 @@ PAPERS = pl.Schema(
         "title_key": pl.String,
     }
 )
+# Papers without their abstract: which record supplies it instead.
+PAPER_ROWS = pl.Schema(
+    {
+        **{name: dtype for name, dtype in PAPERS.items() if name != "abstract"},
+        "abstract_record_id": pl.String,
+    }
+)
 FIELD_SOURCES = pl.Schema(
     {"paper_id": pl.String, "field": pl.String, "record_id": pl.String, "rule": pl.String}
 )
 ALIASES_SAME = pl.Schema({"canonical": pl.String, "name": pl.String})
 ALIASES_SPLIT = pl.Schema({"name": pl.String, "label": pl.String, "record_id": pl.String})
+# One printed author of a paper's chosen list, before duplicates are folded.
+AUTHORSHIPS = pl.Schema(
+    {
+        "paper_id": pl.String,
+        "author_position": pl.Int64,
+        "author_id": pl.String,
+        "display": pl.String,
+        "aliased": pl.Boolean,  # mapped to another name by aliases [[same]]
+        "split": pl.Boolean,  # given its own identity by aliases [[split]]
+    }
+)
+PAPER_AUTHORS = pl.Schema(
+    {"paper_id": pl.String, "author_id": pl.String, "author_position": pl.Int64}
+)
+AUTHORS = pl.Schema({"author_id": pl.String, "name": pl.String, "n_papers": pl.Int64})
+# What paper_fields reads of each record (all narrow).
+RECORD_FIELDS = (
+    "record_id",
+    "title",
+    "title_split",
+    "date_text",
+    "published_date",
+    "category",
+    "has_code",
+    "upvotes",
+    "author_count",
+    "authors",
+    "authors_truncated",
+    "affiliations",
+    "abstract_len",
+    "title_key",
+)
 
 
 @dataclass(frozen=True)
@@ -73,27 +116,31 @@ class LinkedTables:
     notes: list[str] = field(default_factory=list)
 
 
-def _empty_aliases() -> tuple[pl.DataFrame, pl.DataFrame]:
+def empty_aliases() -> tuple[pl.DataFrame, pl.DataFrame]:
     return pl.DataFrame(schema=ALIASES_SAME), pl.DataFrame(schema=ALIASES_SPLIT)
 
 
-def _paper_ids(ranked: pl.DataFrame) -> pl.DataFrame:
-    """A stable id per cluster: the hash of its smallest title key.
+def paper_id_keys(clusters: pl.DataFrame) -> pl.DataFrame:
+    """The key each paper's id hashes: its smallest title key.
 
-    Two clusters with one title key (kept apart on evidence or by override) add
-    their smallest record id to the key, so ids stay unique.
+    ``clusters``: cluster, title_key, record_id of every record. Two clusters
+    with one title key (kept apart on evidence or by override) add their
+    smallest record id to the key, so ids stay unique. Returns cluster, id_key.
     """
-    per_cluster = ranked.group_by("cluster").agg(
+    per_cluster = clusters.group_by("cluster").agg(
         key=pl.col("title_key").min(), first_record=pl.col("record_id").min()
     )
-    per_cluster = per_cluster.with_columns(
+    return per_cluster.select(
+        "cluster",
         id_key=pl.when(pl.len().over("key") > 1)
         .then(pl.format("{}|{}", "key", "first_record"))
-        .otherwise(pl.col("key"))
-    ).sort("cluster")
-    return per_cluster.with_columns(paper_id=stable_ids(per_cluster["id_key"], "pap_")).select(
-        "cluster", "paper_id"
+        .otherwise(pl.col("key")),
     )
+
+
+def paper_ids(id_keys: pl.Series) -> pl.Series:
+    """``pap_`` + a hash of each id key: the same key, the same id, on any run."""
+    return stable_ids(id_keys, "pap_")
 
 
 def _pick(
@@ -111,90 +158,28 @@ def _pick(
     )
 
 
-def _people(
-    lists: pl.DataFrame,
-    paper_sources: pl.DataFrame,
-    same: pl.DataFrame,
-    split: pl.DataFrame,
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """paper_authors and authors from each paper's chosen author list."""
-    notes: list[str] = []
-    rows = (
-        lists.select("paper_id", "authors")
-        .with_columns(author_position=pl.int_ranges(1, pl.col("authors").list.len() + 1))
-        .explode("authors", "author_position")
-        .rename({"authors": "name"})
-        .with_columns(key=name_key(pl.col("name")), display=pl.col("name"))
-        .filter(pl.col("key") != "")
-    )
-    if not same.is_empty():
-        mapping = same.select(
-            key=name_key(pl.col("name")), canonical_key=name_key(pl.col("canonical"))
-        ).unique("key", keep="first", maintain_order=True)
-        hits = rows.join(mapping, on="key", how="inner").height
-        rows = (
-            rows.join(mapping, on="key", how="left")
-            .with_columns(key=pl.coalesce("canonical_key", "key"))
-            .drop("canonical_key")
-        )
-        notes.append(f"aliases: {mapping.height} names mapped to one person ({hits} authorships)")
-    if not split.is_empty():
-        targets = (
-            split.join(paper_sources.select("paper_id", "record_id"), on="record_id")
-            .select("paper_id", key=name_key(pl.col("name")), label="label")
-            .unique(["paper_id", "key"], keep="first", maintain_order=True)
-        )
-        rows = rows.join(targets, on=["paper_id", "key"], how="left").with_columns(
-            key=pl.when(pl.col("label").is_not_null())
-            .then(pl.format("{}|{}", "key", "label"))
-            .otherwise(pl.col("key")),
-            display=pl.coalesce("label", "display"),
-        )
-        n_split = rows.filter(pl.col("label").is_not_null()).height
-        notes.append(f"aliases: {n_split} authorships given a split identity")
-    rows = rows.with_columns(author_id=stable_ids(rows["key"], "aut_"))
-    # Display name: the most frequent printed form, ties alphabetical.
-    authors = (
-        rows.group_by("author_id", "display")
-        .agg(n=pl.len())
-        .sort(["author_id", "n", "display"], descending=[False, True, False])
-        .group_by("author_id", maintain_order=True)
-        .agg(name=pl.col("display").first(), n_papers=pl.col("n").sum().cast(pl.Int64))
-        .sort("author_id")
-    )
-    paper_authors = (
-        rows.select("paper_id", "author_id", pl.col("author_position").cast(pl.Int64))
-        .unique(["paper_id", "author_id"], keep="first", maintain_order=True)
-        .sort("paper_id", "author_position")
-        # Positions stay 1..n when an alias folded two printed names into one.
-        .with_columns(author_position=pl.int_range(1, pl.len() + 1).over("paper_id").cast(pl.Int64))
-    )
-    return paper_authors, authors, notes
+def paper_fields(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Papers (PAPER_ROWS), their field sources and chosen author lists.
 
-
-def build_papers(
-    records: pl.DataFrame,
-    config: MatchConfig | None = None,
-    overrides: pl.DataFrame | None = None,
-    aliases: tuple[pl.DataFrame, pl.DataFrame] | None = None,
-) -> LinkedTables:
-    """Match records into papers, merge their fields, resolve their people."""
-    config = config or MatchConfig()
-    same, split = aliases if aliases is not None else _empty_aliases()
-    matched = match_records(records, config, overrides)
-
-    ranked = records.join(matched.clusters, on="record_id")
-    ranked = ranked.join(_paper_ids(ranked), on="cluster").with_columns(
+    ``records``: every record of the papers wanted, with paper_id, rid (file
+    order) and the RECORD_FIELDS. Returns (papers, field_sources, lists), each
+    sorted; lists is (paper_id, record_id, authors) of papers that print authors.
+    """
+    ranked = records.with_columns(
         markup=has_markup(pl.col("title")),
         weak_split=pl.col("title_split").is_in(WEAK).fill_null(False),
         printed_year=pl.col("date_text").str.contains(r"\d{4}$").fill_null(False),
         n_authors=pl.col("authors").list.len().cast(pl.Int64),
-        abstract_len=pl.col("abstract").str.len_chars().cast(pl.Int64),
+        abstract_len=pl.col("abstract_len").cast(pl.Int64),
     )
-
     picks = [
         _pick(ranked, "title", [pl.col("markup"), pl.col("weak_split")], "title without LaTeX"),
-        _pick(ranked, "abstract", [pl.col("abstract_len").neg()], "longest abstract"),
+        _pick(
+            ranked.rename({"abstract_len": "abstract"}),
+            "abstract",
+            [pl.col("abstract").neg()],
+            "longest abstract",
+        ),
         _pick(
             ranked,
             "published_date",
@@ -224,6 +209,9 @@ def build_papers(
     )
     for pick in picks:
         column = pick.columns[1]
+        if column == "abstract":
+            pick = pick.select("paper_id", abstract_record_id="record_id")
+            column = "abstract_record_id"
         papers = papers.join(pick.select("paper_id", column), on="paper_id", how="left")
     lists = picks[-1]
     truncated = ranked.join(lists.select("paper_id", "record_id"), on=["paper_id", "record_id"])
@@ -233,25 +221,143 @@ def build_papers(
         authors_truncated=pl.col("authors_truncated").fill_null(True),
         year=pl.col("published_date").dt.year().cast(pl.Int32),
     )
-    for column, dtype in PAPERS.items():
+    for column, dtype in PAPER_ROWS.items():
         if column not in papers.columns:
             papers = papers.with_columns(pl.lit(None, dtype=dtype).alias(column))
-    papers = papers.select(list(PAPERS.names())).cast(dict(PAPERS)).sort("paper_id")
-
-    field_sources = pl.concat(
-        [p.select("paper_id", "field", "record_id", "rule") for p in picks]
-    ).sort("paper_id", "field")
-    paper_sources = ranked.select("paper_id", "source_file", "record_index", "record_id").sort(
-        "paper_id", "source_file", "record_index"
+    papers = papers.select(list(PAPER_ROWS.names())).cast(dict(PAPER_ROWS)).sort("paper_id")
+    field_sources = (
+        pl.concat([p.select("paper_id", "field", "record_id", "rule") for p in picks])
+        .sort("paper_id", "field")
+        .cast(dict(FIELD_SOURCES))
     )
-    paper_authors, authors, notes = _people(lists, paper_sources, same, split)
+    return papers, field_sources, lists.select("paper_id", "record_id", "authors").sort("paper_id")
+
+
+def authorships(
+    lists: pl.DataFrame,
+    paper_sources: pl.DataFrame,
+    same: pl.DataFrame,
+    split: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per printed name of each paper's chosen list (AUTHORSHIPS), aliases applied.
+
+    ``paper_sources`` (paper_id, record_id) of the same papers finds the
+    records a ``[[split]]`` names.
+    """
+    rows = (
+        lists.select("paper_id", "authors")
+        .with_columns(author_position=pl.int_ranges(1, pl.col("authors").list.len() + 1))
+        .explode("authors", "author_position")
+        .rename({"authors": "name"})
+        .with_columns(key=name_key(pl.col("name")), display=pl.col("name"))
+        .filter(pl.col("key") != "")
+        .with_columns(aliased=pl.lit(False), split=pl.lit(False))
+    )
+    if not same.is_empty():
+        mapping = same.select(
+            key=name_key(pl.col("name")), canonical_key=name_key(pl.col("canonical"))
+        ).unique("key", keep="first", maintain_order=True)
+        rows = (
+            rows.join(mapping, on="key", how="left", maintain_order="left")
+            .with_columns(
+                aliased=pl.col("canonical_key").is_not_null(),
+                key=pl.coalesce("canonical_key", "key"),
+            )
+            .drop("canonical_key")
+        )
+    if not split.is_empty():
+        targets = (
+            split.join(paper_sources.select("paper_id", "record_id"), on="record_id")
+            .select("paper_id", key=name_key(pl.col("name")), label="label")
+            .unique(["paper_id", "key"], keep="first", maintain_order=True)
+        )
+        rows = rows.join(targets, on=["paper_id", "key"], how="left", maintain_order="left")
+        rows = rows.with_columns(
+            key=pl.when(pl.col("label").is_not_null())
+            .then(pl.format("{}|{}", "key", "label"))
+            .otherwise(pl.col("key")),
+            display=pl.coalesce("label", "display"),
+            split=pl.col("label").is_not_null(),
+        )
+    rows = rows.with_columns(author_id=stable_ids(rows["key"], "aut_"))
+    return (
+        rows.select(list(AUTHORSHIPS.names()))
+        .cast(dict(AUTHORSHIPS))
+        .sort("paper_id", "author_position")
+    )
+
+
+def alias_notes(rows: pl.DataFrame, same: pl.DataFrame, split: pl.DataFrame) -> list[str]:
+    """What the aliases did, counted over every paper's authorships."""
+    notes = []
+    if not same.is_empty():
+        n_names = same.select(name_key(pl.col("name"))).unique().height
+        hits = int(rows["aliased"].sum())
+        notes.append(f"aliases: {n_names} names mapped to one person ({hits} authorships)")
+    if not split.is_empty():
+        notes.append(f"aliases: {int(rows['split'].sum())} authorships given a split identity")
+    return notes
+
+
+def paper_authors(rows: pl.DataFrame) -> pl.DataFrame:
+    """``paper_authors`` of the papers in ``rows``: one row per person per paper."""
+    return (
+        rows.sort("paper_id", "author_position")
+        .unique(["paper_id", "author_id"], keep="first", maintain_order=True)
+        # Positions stay 1..n when an alias folded two printed names into one.
+        .with_columns(author_position=pl.int_range(1, pl.len() + 1).over("paper_id").cast(pl.Int64))
+        .select(list(PAPER_AUTHORS.names()))
+        .cast(dict(PAPER_AUTHORS))
+    )
+
+
+def authors(rows: pl.DataFrame) -> pl.DataFrame:
+    """``authors`` from every authorship of each author in ``rows``.
+
+    The display name is the most frequent printed form, ties alphabetical.
+    """
+    return (
+        rows.group_by("author_id", "display")
+        .agg(n=pl.len())
+        .sort(["author_id", "n", "display"], descending=[False, True, False])
+        .group_by("author_id", maintain_order=True)
+        .agg(name=pl.col("display").first(), n_papers=pl.col("n").sum().cast(pl.Int64))
+        .sort("author_id")
+        .cast(dict(AUTHORS))
+    )
+
+
+def build_papers(
+    records: pl.DataFrame,
+    config: MatchConfig | None = None,
+    overrides: pl.DataFrame | None = None,
+    aliases: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+) -> LinkedTables:
+    """Match records into papers, merge their fields, resolve their people: from
+    scratch, in memory (the warehouse links through ``linkage.relink``, which this
+    calls with no previous state)."""
+    from pipelines.transform.linkage import LinkInputs, MemorySource, relink
+
+    source = MemorySource.from_records(records)
+    result = relink(
+        None,
+        source.entries(),
+        source,
+        LinkInputs(
+            config=config or MatchConfig(),
+            overrides=overrides,
+            aliases=aliases if aliases is not None else empty_aliases(),
+        ),
+        with_analysis=False,
+    )
+    tables = result.tables
     return LinkedTables(
-        papers=papers,
-        authors=authors,
-        paper_authors=paper_authors,
-        paper_sources=paper_sources,
-        paper_matches=matched.matches.select(list(MATCHES.names())),
-        paper_field_sources=field_sources.cast(dict(FIELD_SOURCES)),
-        n_candidate_pairs=matched.n_candidate_pairs,
-        notes=matched.override_notes + notes,
+        papers=tables["papers"].collect(),
+        authors=tables["authors"],
+        paper_authors=tables["paper_authors"],
+        paper_sources=tables["paper_sources"],
+        paper_matches=tables["paper_matches"],
+        paper_field_sources=tables["paper_field_sources"],
+        n_candidate_pairs=result.report.n_candidate_pairs,
+        notes=result.report.notes,
     )

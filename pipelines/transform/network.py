@@ -5,6 +5,13 @@ printed authors adds 1/(n-1) to each of its pairs (fractional counting), so
 an author's weighted degree is the number of their multi-author papers when
 author lists are complete. Pages cut author lists after three names: only
 printed names count, so figures for large teams are partial.
+
+Every measure is local, so a refresh recomputes only what a change touches:
+a pair's weight reads the papers of its two authors, a degree the pairs of
+one author, and communities are found in each connected component on its
+own (Leiden, seeded per component), so a component no changed paper touches
+keeps its communities. Components and communities are then numbered over the
+whole network (largest first), which is a sort of one row per author.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import random
 from dataclasses import dataclass
 
 import igraph
+import numpy as np
 import polars as pl
 
 PAIRS = pl.Schema(
@@ -35,6 +43,21 @@ AUTHOR_NETWORK = pl.Schema(
         "community_size": pl.Int64,
     }
 )
+# Per author, before numbering: its degrees and the smallest author_id of its
+# component and of its community (names that do not move when others change).
+NODES = pl.Schema(
+    {
+        "author_id": pl.String,
+        "degree": pl.Int64,
+        "weighted_degree": pl.Float64,
+        "component": pl.String,
+        "community": pl.String,
+    }
+)
+
+# Components this small are one community each, without running Leiden.
+_TRIVIAL_COMPONENT = 2
+_SHIFT = 1 << 32
 
 
 @dataclass(frozen=True)
@@ -46,26 +69,143 @@ class CommunityParams:
     iterations: int = 2
 
 
-def coauthor_pairs(paper_authors: pl.DataFrame) -> pl.DataFrame:
+def _codes(author_ids: pl.Series) -> pl.DataFrame:
+    """(author_id, code): 0.. in author_id order, so codes sort as the ids do."""
+    return author_ids.unique().sort().to_frame("author_id").with_row_index("code")
+
+
+def coauthor_pairs(paper_authors: pl.DataFrame, among: pl.Series | None = None) -> pl.DataFrame:
     """Each pair of authors printed on a common paper once, ``author_id_a < author_id_b``.
 
     ``n_papers`` counts the shared papers; ``fractional_weight`` sums 1/(n-1)
-    over them, n being the paper's number of printed authors.
+    over them, n being the paper's number of printed authors. With ``among``,
+    only pairs of two of those authors (read from the papers that print two
+    of them).
     """
     pa = paper_authors.select("paper_id", "author_id").unique()
     pa = pa.with_columns(n=pl.len().over("paper_id")).filter(pl.col("n") > 1)
-    return (
-        pa.join(pa.select("paper_id", author_id_b="author_id"), on="paper_id")
-        .filter(pl.col("author_id") < pl.col("author_id_b"))
-        .group_by(author_id_a="author_id", author_id_b="author_id_b")
+    if among is not None:
+        pa = pa.filter(pl.col("author_id").is_in(among.implode()))
+        pa = pa.filter(pl.len().over("paper_id") > 1)
+    codes = _codes(pa["author_id"])
+    pa = pa.join(codes, on="author_id").select(
+        paper=pl.col("paper_id").rank("dense").cast(pl.UInt32), code="code", n="n"
+    )
+    pairs = (
+        pa.join(pa.select("paper", code_b="code"), on="paper")
+        .filter(pl.col("code") < pl.col("code_b"))
+        .group_by(pair=pl.col("code").cast(pl.UInt64) * _SHIFT + pl.col("code_b"))
         .agg(
             n_papers=pl.len(),
             # Sorted first: a float sum's last bits depend on the order of its terms,
             # and a parallel group-by does not fix that order.
             fractional_weight=(1.0 / (pl.col("n") - 1)).sort().sum(),
         )
-        .cast(dict(PAIRS))
-        .sort("author_id_a", "author_id_b")
+        .sort("pair")
+    )
+    ids = codes["author_id"]
+    return pairs.select(
+        author_id_a=ids.gather(pairs["pair"] // _SHIFT),
+        author_id_b=ids.gather(pairs["pair"] % _SHIFT),
+        n_papers="n_papers",
+        fractional_weight="fractional_weight",
+    ).cast(dict(PAIRS))
+
+
+def _graph(n: int, a: np.ndarray, b: np.ndarray) -> igraph.Graph:
+    graph = igraph.Graph(n=n, directed=False)
+    if len(a):
+        # add_edges with a sequence of pairs is faster than the constructor's
+        # conversion of an array.
+        graph.add_edges(zip(a.tolist(), b.tolist(), strict=True))
+    return graph
+
+
+def network_nodes(
+    author_ids: pl.Series, pairs: pl.DataFrame, params: CommunityParams | None = None
+) -> pl.DataFrame:
+    """NODES of every author in ``author_ids``: degrees, component and community.
+
+    ``pairs`` must hold every co-author pair of those authors. Components are
+    connected components, named by their smallest author_id. Communities are
+    found in each component on its own: nodes in author_id order, edges in
+    order, and igraph's random generator seeded afresh, so a component's
+    communities depend on that component alone. Leiden maximises modularity
+    (igraph, in C: Louvain's successor, never leaves a community internally
+    disconnected); a component of one or two authors is one community. A
+    community is named by its smallest author_id.
+    """
+    params = params or CommunityParams()
+    codes = _codes(author_ids)
+    ids, n = codes["author_id"], codes.height
+    edges = (
+        pairs.select("author_id_a", "author_id_b", "fractional_weight")
+        .join(codes.rename({"author_id": "author_id_a", "code": "a"}), on="author_id_a")
+        .join(codes.rename({"author_id": "author_id_b", "code": "b"}), on="author_id_b")
+        .sort("a", "b")
+    )
+    a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
+    w = edges["fractional_weight"].to_numpy()
+    membership = np.asarray(_graph(n, a, b).connected_components().membership, dtype=np.int64)
+    # Name each component by its smallest member (codes sort as author ids).
+    first = np.full(membership.max() + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, membership, np.arange(n))
+    component = first[membership]
+    community = component.copy()
+    sizes = np.bincount(component, minlength=n)
+    # Nodes grouped by component (each in code order), and edges the same way.
+    node_order = np.lexsort((np.arange(n), component))
+    local = np.empty(n, dtype=np.int64)
+    group_start = np.searchsorted(component[node_order], component[node_order], "left")
+    local[node_order] = np.arange(n) - group_start
+    edge_order = np.argsort(component[a], kind="stable")
+    edge_component = component[a][edge_order]
+    big = np.unique(component[sizes[component] > _TRIVIAL_COMPONENT])
+    node_bounds = np.searchsorted(component[node_order], big, "left")
+    edge_lo = np.searchsorted(edge_component, big, "left")
+    edge_hi = np.searchsorted(edge_component, big, "right")
+    for c, start, lo, hi in zip(big, node_bounds, edge_lo, edge_hi, strict=True):
+        size = int(sizes[c])
+        chosen = edge_order[lo:hi]
+        graph = _graph(size, local[a[chosen]], local[b[chosen]])
+        igraph.set_random_number_generator(random.Random(params.seed))
+        try:
+            labels = graph.community_leiden(
+                objective_function="modularity",
+                weights=w[chosen].tolist(),
+                resolution=params.resolution,
+                n_iterations=params.iterations,
+            ).membership
+        finally:
+            igraph.set_random_number_generator(random)
+        members = node_order[start : start + size]  # in code order
+        labels = np.asarray(labels, dtype=np.int64)
+        smallest = np.full(labels.max() + 1, n, dtype=np.int64)
+        np.minimum.at(smallest, labels, members)
+        community[members] = smallest[labels]
+    nodes = pl.DataFrame(
+        {
+            "code": np.arange(n, dtype=np.uint32),
+            "component": ids.gather(component),
+            "community": ids.gather(community),
+        }
+    ).with_columns(author_id=ids)
+    degree = (
+        pl.concat(
+            [
+                edges.select(code="a", w="fractional_weight"),
+                edges.select(code="b", w="fractional_weight"),
+            ]
+        )
+        .group_by("code")
+        .agg(degree=pl.len().cast(pl.Int64), weighted_degree=pl.col("w").sort().sum())
+    )
+    return (
+        nodes.join(degree, on="code", how="left")
+        .with_columns(pl.col("degree").fill_null(0), pl.col("weighted_degree").fill_null(0.0))
+        .sort("author_id")
+        .select(list(NODES))
+        .cast(dict(NODES))
     )
 
 
@@ -81,6 +221,12 @@ def _numbered(nodes: pl.DataFrame, group: str) -> pl.DataFrame:
     )
 
 
+def network_table(nodes: pl.DataFrame) -> pl.DataFrame:
+    """``author_network`` from NODES: components and communities numbered 1.. largest first."""
+    numbered = _numbered(_numbered(nodes, "component"), "community")
+    return numbered.sort("author_id").select(list(AUTHOR_NETWORK)).cast(dict(AUTHOR_NETWORK))
+
+
 def author_network(
     authors: pl.DataFrame,
     paper_authors: pl.DataFrame,
@@ -90,61 +236,7 @@ def author_network(
 
     Every author gets a row; an author with no co-author is a component and a
     community of one. Components and communities are numbered from 1, largest
-    first, so ids stay the same for the same input. Communities come from
-    the Leiden method maximising modularity (igraph, in C: Louvain's successor,
-    faster and never leaves a community internally disconnected), fed nodes
-    and edges in sorted order with a seeded random generator, which makes them
-    deterministic.
+    first, so ids stay the same for the same input.
     """
-    params = params or CommunityParams()
     pairs = coauthor_pairs(paper_authors)
-    nodes = (
-        authors.select("author_id")
-        .unique()
-        .sort("author_id")
-        .with_row_index("node", offset=0)
-        .with_columns(pl.col("node").cast(pl.Int64))
-    )
-    index = nodes.select("author_id", "node")
-    edges = (
-        pairs.join(index.rename({"author_id": "author_id_a", "node": "a"}), on="author_id_a")
-        .join(index.rename({"author_id": "author_id_b", "node": "b"}), on="author_id_b")
-        .sort("a", "b")
-    )
-    ends = pl.concat(
-        [
-            edges.select(node="a", w="fractional_weight"),
-            edges.select(node="b", w="fractional_weight"),
-        ]
-    )
-    degrees = ends.group_by("node").agg(
-        degree=pl.len().cast(pl.Int64), weighted_degree=pl.col("w").sort().sum()
-    )
-
-    graph = igraph.Graph(n=nodes.height, edges=edges.select("a", "b").rows(), directed=False)
-    components = graph.connected_components().membership
-    igraph.set_random_number_generator(random.Random(params.seed))
-    try:
-        communities = graph.community_leiden(
-            objective_function="modularity",
-            weights=edges["fractional_weight"].to_list(),
-            resolution=params.resolution,
-            n_iterations=params.iterations,
-        ).membership
-    finally:
-        igraph.set_random_number_generator(random)
-    nodes = nodes.with_columns(
-        component=pl.Series(components, dtype=pl.Int64),
-        community=pl.Series(communities, dtype=pl.Int64),
-    )
-    nodes = _numbered(_numbered(nodes, "component"), "community")
-    return (
-        nodes.join(degrees, on="node", how="left")
-        .with_columns(
-            pl.col("degree").fill_null(0),
-            pl.col("weighted_degree").fill_null(0.0),
-        )
-        .sort("author_id")
-        .select(list(AUTHOR_NETWORK))
-        .cast(dict(AUTHOR_NETWORK))
-    )
+    return network_table(network_nodes(authors["author_id"], pairs, params))

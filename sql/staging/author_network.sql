@@ -18,5 +18,5 @@ comment on column author_network.degree is 'Number of distinct printed co-author
 comment on column author_network.weighted_degree is 'Sum over co-authors of the fractional weight (1/(n-1) per shared paper with n printed authors): the number of multi-author papers when lists are complete.';
 comment on column author_network.component_id is 'Connected component, numbered from 1 by size (largest first), ties by smallest author_id.';
 comment on column author_network.component_size is 'Authors in the component.';
-comment on column author_network.community_id is 'Leiden modularity community (igraph, seeded, deterministic), numbered from 1 by size; always inside one component.';
+comment on column author_network.community_id is 'Leiden modularity community, found in each connected component on its own (igraph, seeded per component, deterministic), numbered from 1 by size; always inside one component.';
 comment on column author_network.community_size is 'Authors in the community.';

@@ -1,0 +1,122 @@
+"""The link stage: the published version's linkage state plus this run's dumps give the
+linked and analysis tables (``pipelines.transform.linkage`` does the linking).
+
+The dumps' records are read lazily from the extraction cache (``CacheSource``);
+``link_tables`` links tables already in memory, from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+import pipelines.extract as extract
+from pipelines import store
+from pipelines.config import MatchConfig
+from pipelines.curation import read_aliases, read_overrides
+from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
+from pipelines.taxonomy import Taxonomies, load_taxonomies
+from pipelines.transform.linkage import LinkInputs, LinkReport, LinkResult, MemorySource, relink
+from pipelines.transform.state import DUMP_PROFILES, DUMP_SOURCES, DUMPS, LinkState
+
+
+class CacheSource:
+    """The records of a run's dumps, read lazily from the extraction cache."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+
+    def records(self, keys: Sequence[str]) -> pl.LazyFrame:
+        return store.scan_extract_cache(self.cache_dir, list(keys), "records", RECORDS)
+
+    def rejects(self, keys: Sequence[str]) -> pl.LazyFrame:
+        return store.scan_extract_cache(self.cache_dir, list(keys), "rejects", REJECTS).drop(
+            "cache_key"
+        )
+
+    def dumps(self, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        keys = list(keys)
+        scan = store.scan_extract_cache
+        sources = scan(self.cache_dir, keys, "source", SOURCES).collect()
+        profiles = scan(self.cache_dir, keys, "profile", PROFILES).collect()
+        notes = pl.DataFrame(
+            {
+                "cache_key": keys,
+                "notes": [store.read_extract_notes(self.cache_dir, key) for key in keys],
+            },
+            schema={"cache_key": pl.String, "notes": pl.List(pl.String)},
+        )
+        dumps = notes.join(sources.select("cache_key", "source_file"), on="cache_key", how="left")
+        return (
+            dumps.select(list(DUMPS.names())),
+            sources.select(list(DUMP_SOURCES.names())),
+            profiles.select(list(DUMP_PROFILES.names())),
+        )
+
+
+def _inputs(raw_dir: Path, config: MatchConfig | None, taxonomies: Taxonomies | None) -> LinkInputs:
+    return LinkInputs(
+        config=config or MatchConfig(),
+        overrides=read_overrides(raw_dir),
+        aliases=read_aliases(raw_dir),
+        taxonomies=taxonomies or load_taxonomies(raw_dir),
+        parser_version=extract.PARSER_VERSION,
+    )
+
+
+def link_warehouse(
+    collected,
+    warehouse_dir: Path,
+    raw_dir: Path,
+    config: MatchConfig | None = None,
+    taxonomies: Taxonomies | None = None,
+) -> LinkResult:
+    """Link a run's dumps from the linkage state the published version kept.
+
+    Only what the new, changed and removed dumps touch is re-derived (a full
+    re-link when no state is kept, or overrides, aliases, taxonomies, match
+    settings or versions changed: the report says which). The tables are
+    those of ``link_tables``; the wide ones (records, papers) are LazyFrames
+    over the extraction cache. Overrides (raw/overrides.toml), aliases
+    (raw/aliases.toml) and the taxonomies are honoured.
+    """
+    old = LinkState.from_frames(lambda name: store.read_state(warehouse_dir, name))
+    return relink(
+        old,
+        collected.entries,
+        CacheSource(store.cache_dir(warehouse_dir)),
+        _inputs(raw_dir, config, taxonomies),
+        uncached=collected.uncached,
+    )
+
+
+def link_tables(
+    tables: dict[str, pl.DataFrame],
+    raw_dir: Path,
+    config: MatchConfig | None = None,
+    taxonomies: Taxonomies | None = None,
+) -> tuple[dict[str, pl.DataFrame], LinkReport]:
+    """The linked and analysis tables from extraction tables in memory, from scratch.
+
+    Adds papers, authors, paper_authors, paper_sources, paper_matches,
+    paper_field_sources, honouring raw/overrides.toml and raw/aliases.toml,
+    and the analysis tables built on them: categories, topics, paper_topics,
+    author_network (graph measures) and profile_owners. ``taxonomies``
+    defaults to raw_dir's copies of the taxonomy files, else the shipped ones.
+
+    The second look at weak title splits happens here, not at extraction, so
+    each dump's cached extraction does not depend on the other dumps.
+    """
+    source = MemorySource(tables)
+    result = relink(None, source.entries(), source, _inputs(raw_dir, config, taxonomies))
+    return collect_tables(result.tables), result.report
+
+
+def collect_tables(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, pl.DataFrame]:
+    """Every table as a DataFrame (the wide ones are LazyFrames over the source)."""
+    return {
+        name: frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        for name, frame in tables.items()
+    }

@@ -1,0 +1,262 @@
+"""Linking a warehouse: the previous run's state plus what changed gives the new tables.
+
+``relink`` takes the linkage state the published version kept (``state.py``),
+the dumps of this run (cache entries) and a source of their records; it
+re-derives only what the changed dumps touch and returns the tables and the
+next state. From scratch (no state, or a state derived with other settings)
+every dump is new, and the same code computes everything: both ways give the
+same tables byte for byte, by construction.
+
+What a change touches, step by step:
+
+1. records: those of new dumps are read and keyed; those of removed dumps
+   are dropped. A weak collapsed-page split is redone when a name its line
+   contains became known or unknown (``glued.py``); a record whose split
+   changed counts as changed.
+2. pairs: only pairs with a changed record, or in a block that crossed the
+   size cap, are scored (``blocking.py``); kept pairs of unchanged records
+   keep their scores.
+3. papers: clusters and paper ids are recomputed over all records (narrow:
+   one row per record); a paper is re-derived when one of its records
+   changed or moved, or its id changed.
+4. people: the authorships of re-derived papers, then the authors they name.
+5. network: pair weights between authors of re-derived papers, the
+   components those authors are in, and their communities (``network.py``).
+6. topics: keyword and category topics of re-derived papers.
+
+Wide columns (abstracts) are never all in memory: records are read narrow,
+the abstract is chosen by its length, and the wide tables are LazyFrames
+over the source (``wide.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipelines.extract.schema import PROFILES, REJECTS, SOURCES
+from pipelines.transform import link, network
+from pipelines.transform.glued import WEAK
+from pipelines.transform.match import (
+    MATCHES,
+    apply_overrides,
+    broken_apart_notes,
+    connected_clusters,
+    matches_table,
+)
+from pipelines.transform.profiles import profile_owners
+from pipelines.transform.source import MemorySource, Source
+from pipelines.transform.state import PAPERS, LinkState, context, context_changes
+from pipelines.transform.state import RECORDS as STATE_RECORDS
+from pipelines.transform.topics import category_table, topic_table
+from pipelines.transform.updates import LinkInputs, Update
+from pipelines.transform.wide import papers_frame, records_frame
+
+__all__ = ["LinkInputs", "LinkReport", "LinkResult", "MemorySource", "Source", "relink"]
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    """What linking did: mode, compared pairs, decisions, weak splits, human overrides."""
+
+    n_candidate_pairs: int = 0  # pairs scored this run
+    decisions: dict[str, int] = field(default_factory=dict)
+    weak_splits: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    mode: str = "full"  # "full" or "incremental"
+    reason: str = ""  # why a full re-link
+    changes: dict[str, int] = field(default_factory=dict)  # what the run re-derived
+    seconds: dict[str, float] = field(default_factory=dict)  # time per linking step
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    tables: dict[str, pl.DataFrame | pl.LazyFrame]  # the wide ones (records, papers) lazy
+    state: LinkState
+    report: LinkReport
+    notes: list[str]  # the dumps' extraction notes, in file order
+    changed_papers: pl.Series  # paper ids re-derived or removed (a hint for the writer)
+    papers: pl.DataFrame  # the papers without their abstracts (PAPER_ROWS)
+    counts: dict[str, int]  # rows per table, without collecting the wide ones
+
+
+def relink(
+    old: LinkState | None,
+    entries: Sequence[tuple[str, str]],
+    source: Source,
+    inputs: LinkInputs,
+    *,
+    uncached: Sequence = (),
+    with_analysis: bool = True,
+) -> LinkResult:
+    """Link the dumps ``entries`` ((source_file, cache_key), in file order) from ``old``.
+
+    ``uncached``: extractions of dumps that have no cache entry (files that
+    could not be read: no records), added to sources and rejects only.
+    """
+    ctx = context(
+        inputs.config,
+        inputs.params,
+        inputs.parser_version,
+        inputs.overrides,
+        inputs.aliases,
+        inputs.taxonomies if with_analysis else None,
+    )
+    mode, reason = "incremental", ""
+    if old is None:
+        mode, reason = "full", "no linkage state kept"
+    elif changes := context_changes(old.context, ctx):
+        mode, reason = "full", "changed since the last run: " + ", ".join(changes)
+    base = old if mode == "incremental" else LinkState.empty()
+    keys = [key for _, key in entries]
+    old_keys = set(base.dumps["cache_key"])
+    added = [key for key in keys if key not in old_keys]
+    removed = sorted(old_keys - set(keys))
+    run = Update(base, source, inputs, added, removed)
+    step = _Steps()
+
+    with step("records"):
+        dumps, sources, profiles = run.dumps()
+        records, weak, names = run.records()
+        features = records.with_row_index("rid")
+    with step("pairs"):
+        scored, n_scored = run.pairs(features)
+    with step("papers"):
+        scored, forced, notes = apply_overrides(scored, features, inputs.overrides)
+        merged = scored.filter(pl.col("decision") == "merged")
+        cluster = connected_clusters(features.height, merged)
+        notes += broken_apart_notes(forced, cluster, features)
+        features, papers_state = run.paper_ids(features, cluster)
+        affected, gone_papers = run.affected_papers(features)
+        papers, field_sources, lists = run.papers(features, affected, papers_state)
+    with step("people"):
+        authorships, paper_authors, authors, touched = run.people(
+            features, affected, gone_papers, lists
+        )
+        notes += link.alias_notes(authorships, *inputs.aliases)
+    with step("network"):
+        coauthors, nodes = run.network(authors, paper_authors, touched)
+
+    tables: dict[str, pl.DataFrame | pl.LazyFrame] = {
+        "sources": _sources_table(sources, uncached),
+        "records": records_frame(source, keys, records),
+        "rejects": _rejects_table(source, keys, uncached),
+        "profiles": _profiles_table(profiles, uncached),
+        "papers": papers_frame(source, papers, records),
+        "authors": authors,
+        "paper_authors": paper_authors,
+        "paper_sources": features.select(
+            "paper_id", "source_file", "record_index", "record_id"
+        ).sort("paper_id", "source_file", "record_index"),
+        "paper_matches": matches_table(scored, inputs.config),
+        "paper_field_sources": field_sources,
+    }
+    topics = base.topics
+    if with_analysis:
+        with step("topics"):
+            taxonomies = inputs.taxonomies
+            categories = category_table(features["category"], taxonomies.categories)
+            topic_rules = topic_table(taxonomies.topics)
+            topics = run.topics(papers, affected, gone_papers, records, categories, topic_rules)
+            tables |= {
+                "categories": categories,
+                "topics": topic_rules,
+                "paper_topics": topics,
+                "author_network": network.network_table(nodes),
+                "profile_owners": profile_owners(
+                    profiles.drop("cache_key"), authors, inputs.aliases[0]
+                ),
+            }
+    state = LinkState(
+        context=ctx,
+        dumps=dumps,
+        sources=sources,
+        profiles=profiles,
+        records=features.select(list(STATE_RECORDS.names())),
+        weak=weak,
+        names=names,
+        pairs=run.unforced.select(list(MATCHES.names())).sort("record_id_a", "record_id_b"),
+        papers=papers_state.join(papers, on="paper_id", how="right").select(list(PAPERS.names())),
+        field_sources=field_sources,
+        authorships=authorships,
+        paper_authors=paper_authors,
+        authors=authors,
+        coauthors=coauthors,
+        nodes=nodes,
+        topics=topics,
+    )
+    report = LinkReport(
+        n_candidate_pairs=n_scored,
+        decisions=dict(
+            tables["paper_matches"].group_by("decision").len().sort("decision").iter_rows()
+        ),
+        weak_splits=features.filter(pl.col("title_split").is_in(WEAK))
+        .select("record_id", "title")
+        .rows(),
+        notes=notes,
+        mode=mode,
+        reason=reason,
+        changes={
+            "dumps added": len(added),
+            "dumps removed": len(removed),
+            "records re-keyed": int(records["fresh"].sum()),
+            "papers re-derived": affected.len(),
+            "papers removed": gone_papers.len(),
+            "authors re-derived": touched.len(),
+        },
+        seconds=step.seconds,
+    )
+    extraction_notes = dumps.sort("source_file")["notes"].explode().drop_nulls().to_list()
+    extraction_notes += [note for e in uncached for note in e.notes]
+    counts = {
+        name: frame.height if isinstance(frame, pl.DataFrame) else 0
+        for name, frame in tables.items()
+    }
+    counts |= {
+        "records": features.height,
+        "papers": papers.height,
+        "rejects": tables["rejects"].select(pl.len()).collect().item(),
+    }
+    return LinkResult(
+        tables,
+        state,
+        report,
+        extraction_notes,
+        pl.concat([affected, gone_papers]).unique().sort(),
+        papers,
+        dict(sorted(counts.items())),
+    )
+
+
+class _Steps:
+    """Wall time per linking step (for the run report and the benchmark)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def _sources_table(sources: pl.DataFrame, uncached: Sequence) -> pl.DataFrame:
+    frames = [sources.drop("cache_key")] + [e.source for e in uncached]
+    return pl.concat([f.cast(dict(SOURCES)) for f in frames]).sort("source_file")
+
+
+def _profiles_table(profiles: pl.DataFrame, uncached: Sequence) -> pl.DataFrame:
+    frames = [profiles.drop("cache_key")] + [e.profile for e in uncached if e.profile.height]
+    return pl.concat([f.cast(dict(PROFILES)) for f in frames]).sort("source_file")
+
+
+def _rejects_table(source: Source, keys: Sequence[str], uncached: Sequence) -> pl.LazyFrame:
+    frames = [source.rejects(keys)] + [e.rejects.lazy() for e in uncached if e.rejects.height]
+    return pl.concat([f.cast(dict(REJECTS)) for f in frames])

@@ -1,0 +1,99 @@
+"""The wide tables (records, papers with their abstracts) as LazyFrames over the source.
+
+Linking reads and keeps narrow columns only. The abstracts are joined in
+here, lazily, from the per-dump records (the extraction cache), so a table
+writer that streams never holds every abstract at once; ``paper_texts``
+hands the keyword topics their text one slice of dumps at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from pipelines.transform.link import PAPERS
+
+if TYPE_CHECKING:
+    from pipelines.transform.source import Source
+
+SPLIT_FIELDS = ("title", "authors", "authors_truncated", "affiliations", "title_split")
+# Abstracts read together for the topics: enough for long columns, a small
+# part of memory.
+TEXT_CHUNK_CHARS = 64_000_000
+
+
+def records_frame(source: Source, keys: Sequence[str], records: pl.DataFrame) -> pl.LazyFrame:
+    """The ``records`` table: every dump's records in file order, weak splits redone.
+
+    ``records``: linking's narrow records (record_id, title_split and the
+    other SPLIT_FIELDS as re-split).
+    """
+    wide = source.records(keys).drop("cache_key")
+    patch = records.filter(pl.col("title_split") == "known_name").select("record_id", *SPLIT_FIELDS)
+    if patch.is_empty():
+        return wide
+    return (
+        wide.join(
+            patch.lazy(), on="record_id", how="left", suffix="__resplit", maintain_order="left"
+        )
+        .with_columns(pl.coalesce(f"{f}__resplit", f).alias(f) for f in SPLIT_FIELDS)
+        .drop(*(f"{f}__resplit" for f in SPLIT_FIELDS))
+    )
+
+
+def _abstract_keys(papers: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """(cache_key, source_file, chars) of the dumps holding the chosen abstracts."""
+    return (
+        records.join(papers.select(record_id="abstract_record_id"), on="record_id", how="semi")
+        .group_by("cache_key", "source_file")
+        .agg(chars=pl.col("abstract_len").sum())
+        .sort("source_file")
+    )
+
+
+def papers_frame(source: Source, papers: pl.DataFrame, records: pl.DataFrame) -> pl.LazyFrame:
+    """The ``papers`` table: linking's paper rows with each one's chosen abstract."""
+    keys = _abstract_keys(papers, records)["cache_key"].to_list()
+    abstracts = source.records(keys).select("record_id", "abstract")
+    return (
+        papers.lazy()
+        .join(
+            abstracts,
+            left_on="abstract_record_id",
+            right_on="record_id",
+            how="left",
+            maintain_order="left",
+        )
+        .select(list(PAPERS.names()))
+    )
+
+
+def paper_texts(
+    source: Source, papers: pl.DataFrame, records: pl.DataFrame
+) -> Iterator[pl.DataFrame]:
+    """(paper_id, title, abstract, category) of ``papers``, a slice of dumps at a time."""
+    without = papers.filter(pl.col("abstract_record_id").is_null())
+    if without.height:
+        yield without.select(
+            "paper_id", "title", abstract=pl.lit(None, pl.String), category="category"
+        )
+    keys = _abstract_keys(papers, records)
+    batch: list[str] = []
+    chars = 0
+    for key, n in keys.select("cache_key", "chars").iter_rows():
+        batch.append(key)
+        chars += n or 0
+        if chars >= TEXT_CHUNK_CHARS:
+            yield _texts(source, papers, batch)
+            batch, chars = [], 0
+    if batch:
+        yield _texts(source, papers, batch)
+
+
+def _texts(source: Source, papers: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    abstracts = source.records(keys).select("record_id", "abstract").collect()
+    return papers.join(
+        abstracts, left_on="abstract_record_id", right_on="record_id", how="inner"
+    ).select("paper_id", "title", "abstract", "category")
