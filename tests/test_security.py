@@ -13,7 +13,7 @@ import pytest
 from conftest import RAW, ROOT, read_table
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli import EXIT_USAGE, app
 from pipelines.errors import PaperlakeError
 from pipelines.sqlquote import identifier, literal, qualified
 
@@ -154,7 +154,7 @@ def test_a_warehouse_no_delta_reader_could_open_is_refused(tmp_path: Path) -> No
     for name in ("line\nbreak", "p%20q"):
         warehouse = tmp_path / name / "wh"
         result = runner.invoke(app, ["refresh", "--raw", str(RAW), "--warehouse", str(warehouse)])
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == EXIT_USAGE, result.output
         assert "Delta Lake readers cannot open" in result.output
         assert "Traceback" not in result.output and len(result.output.splitlines()) <= 2
         assert not (tmp_path / name).exists()
