@@ -422,8 +422,13 @@ def benchmark(
     splink: bool = True,
     extra_size: int = MB,
     repeat: int = 1,
+    full_only: bool = False,
 ) -> dict:
-    """Run every step on ``corpus`` (made by benchmarks.generate); return the figures."""
+    """Run every step on ``corpus`` (made by benchmarks.generate); return the figures.
+
+    ``full_only``: the floor, an empty run and the full refresh only (for corpora
+    too large to refresh many times, or without truth).
+    """
 
     from benchmarks.truth import pairwise_score, truth_records
     from pipelines.store import read_table
@@ -431,7 +436,6 @@ def benchmark(
     raw = corpus / "raw"
     env = _child_env(work / "prefect-home")
     n_files, n_bytes = _input_bytes(raw)
-    meta = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
     res: dict = {
         "corpus": str(corpus),
         "files": n_files,
@@ -450,6 +454,10 @@ def benchmark(
     res["empty"] = run_step("refresh", env, raw=empty_raw, warehouse=work / "warehouse-empty")
     warehouse = work / "warehouse"
     res["stages"] = _full_refresh(env, repeat, raw, warehouse)
+    if full_only:
+        res["load_average_after"] = os.getloadavg()
+        return res
+    meta = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
     res["views"] = run_best("views", env, repeat, warehouse=warehouse)["views"]
     res["formats"] = run_best("formats", env, repeat, raw=raw)["formats"]
 
@@ -589,9 +597,10 @@ def report(res: dict) -> str:
         out.append(row("empty run", _total_seconds(empty), empty["peak_rss_mb"], rates=False))
     if "no_change" in res:
         out.append(row("no-change refresh", _total_seconds(res["no_change"]), None, rates=False))
-    inc = res["incremental"]
-    inc_total, inc_base, inc_what = _incremental(res)
-    out.append(row(f"incremental (+{inc['added_mb']:.2f} MB)", inc_total, None))
+    if "incremental" in res:
+        inc = res["incremental"]
+        inc_total, inc_base, inc_what = _incremental(res)
+        out.append(row(f"incremental (+{inc['added_mb']:.2f} MB)", inc_total, None))
     if "flow_incremental" in res:
         flow_inc, _, _ = _incremental(res, "flow_incremental")
         out.append(row("flow incremental (stages)", flow_inc, None, rates=False))
@@ -605,7 +614,9 @@ def report(res: dict) -> str:
     if "no_change" in res:
         no_change = _total_seconds(res["no_change"])
         out.append(f"ratio        no-change / full refresh = {no_change / total:.2f}")
-    out.append(f"ratio        incremental / full refresh = {inc_total / inc_base:.2f} ({inc_what})")
+    if "incremental" in res:
+        ratio = inc_total / inc_base
+        out.append(f"ratio        incremental / full refresh = {ratio:.2f} ({inc_what})")
     if "flow_incremental" in res:
         flow_inc, flow_base, _ = _incremental(res, "flow_incremental")
         out.append(f"ratio        flow incremental / flow stages = {flow_inc / flow_base:.2f}")
@@ -628,6 +639,8 @@ def report(res: dict) -> str:
             link_total = sum(steps.values()) or 1.0
             parts = ", ".join(f"{n} {v:.1f} s ({v / link_total:.0%})" for n, v in steps.items())
             out.append(f"link steps   {label}: {parts}")
+    if "linkage" not in res:  # a full-only run: no per-format, linkage or view steps
+        return "\n".join(out)
     fmts = ", ".join(
         f"{name} {f['mb_per_s']:.1f}"
         for name, f in sorted(res["formats"].items())
@@ -821,6 +834,11 @@ def main(argv: list[str] | None = None) -> int:
         "--table", type=Path, nargs="+", help="print saved --json runs side by side (Markdown)"
     )
     parser.add_argument(
+        "--full-only",
+        action="store_true",
+        help="only the floor, an empty run and the full refresh (no truth needed)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="run each non-Prefect step N times, keep the best"
     )
     # Internal: run one measured step in this process.
@@ -849,6 +867,7 @@ def main(argv: list[str] | None = None) -> int:
             prefect=not args.no_prefect,
             splink=not args.no_splink,
             repeat=args.repeat,
+            full_only=args.full_only,
         )
     finally:
         if args.work is None:

@@ -139,11 +139,13 @@ def test_versions_are_kept_pruned_and_rolled_back(
 
 def test_status_without_a_warehouse(tmp_path: Path) -> None:
     result = _invoke("status", "--warehouse", str(tmp_path / "none"))
-    assert result.exit_code == EXIT_FAILED and "no published warehouse" in result.output
+    assert result.exit_code == EXIT_FAILED and "no such warehouse folder" in result.output
+    assert not (tmp_path / "none").exists()
 
 
 def test_the_lock_refuses_a_second_writer(prefect_harness, raw: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "wh"
+    _refresh(raw, warehouse)
     with store.warehouse_lock(warehouse):
         refused = _invoke("refresh", "--raw", str(raw), "--warehouse", str(warehouse))
         assert refused.exit_code == EXIT_FAILED
@@ -152,8 +154,10 @@ def test_the_lock_refuses_a_second_writer(prefect_harness, raw: Path, tmp_path: 
         assert "Traceback" not in refused.output
         busy = _invoke("rollback", "--warehouse", str(warehouse))
         assert busy.exit_code == EXIT_FAILED and "is running" in busy.output
-    assert not (warehouse / "versions").exists()
+    assert store.version_ids(warehouse) == ["1"]
+    (raw / "extra.txt").write_bytes((RAW / "004_3fe40d5a5f467540.txt").read_bytes())
     _refresh(raw, warehouse)  # the lock is free again
+    assert store.version_ids(warehouse) == ["1", "2"]
 
 
 def test_a_warehouse_from_before_versions_is_taken_over(
