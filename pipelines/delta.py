@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -251,7 +252,11 @@ def delete_unreferenced(path: Path, keep: set[str]) -> list[str]:
             entry.unlink()
             removed.append(entry.name)
         elif entry.name.startswith(".tmp-"):
-            entry.unlink(missing_ok=True)
+            # A half-written data file, or the bucket spill of a killed run.
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
             removed.append(entry.name)
     if removed:
         fd = os.open(path, os.O_RDONLY)

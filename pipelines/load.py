@@ -29,7 +29,8 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Collection, Mapping
+import shutil
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -311,24 +312,63 @@ def write_table(
         keyed = _with_key(frame, layout, homes)
         keys = keyed.select(pl.col("_key").unique()).collect().to_series()
         mapping = _bucket_map(keys, layout.buckets)
-        by_bucket = mapping.group_by("_bucket").agg("_key").sort("_bucket")
-        for bucket, bucket_keys in by_bucket.iter_rows():
+        present = sorted(set(mapping["_bucket"].to_list()))
+        for bucket in present:
             if bucket in reuse:
                 files += reuse[bucket]
-                continue
-            part = (
-                keyed.filter(pl.col("_key").is_in(bucket_keys))
-                .drop("_key")
-                .sort(layout.order, nulls_last=True, maintain_order=True)
-                .collect()
-            )
+        wanted = [b for b in present if b not in reuse]
+        for bucket, part in _spilled_buckets(keyed, mapping, wanted, table_dir):
+            part = part.sort(layout.order, nulls_last=True, maintain_order=True)
             old = before.get(bucket, ())
             files.append(write_data_file(part, bucket, table_dir, layout.order, old))
+            del part
     if not files:
         empty = frame.head(0).collect() if isinstance(frame, pl.LazyFrame) else frame.head(0)
         files = [write_data_file(empty, 0, table_dir, layout.order)]
     files.sort(key=lambda f: (f.bucket, f.name))
     return TableFiles(tuple(files), table_schema, layout.buckets)
+
+
+# Rows a LazyFrame is read in when it is split into buckets.
+SPILL_BATCH_ROWS = 100_000
+
+
+def _spilled_buckets(
+    keyed: pl.LazyFrame, mapping: pl.DataFrame, wanted: list[int], table_dir: Path
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    """The rows of each bucket in ``wanted``, one bucket at a time, in row order.
+
+    ``keyed`` is read once, batch by batch (the streaming engine), and each
+    batch's rows go to a spill file per bucket beside the table's data files;
+    then each bucket is read back alone. Reading the LazyFrame once per bucket
+    instead would re-read its source (the extraction cache) for every bucket.
+    """
+    if not wanted:
+        return
+    spill = table_dir / f".tmp-spill-{os.getpid()}"
+    shutil.rmtree(spill, ignore_errors=True)
+    spill.mkdir(parents=True)
+    try:
+        rows = (
+            keyed.join(mapping.lazy(), on="_key", how="inner", maintain_order="left")
+            .filter(pl.col("_bucket").is_in(wanted))
+            .drop("_key")
+        )
+        parts: dict[int, list[Path]] = {b: [] for b in wanted}
+        for n, batch in enumerate(rows.collect_batches(chunk_size=SPILL_BATCH_ROWS)):
+            for (bucket,), part in batch.partition_by(
+                "_bucket", as_dict=True, maintain_order=True
+            ).items():
+                path = spill / f"{bucket:05d}-{n:07d}.arrow"
+                part.drop("_bucket").write_ipc(path)
+                parts[int(bucket)].append(path)
+        for bucket in wanted:
+            if parts[bucket]:
+                yield bucket, pl.concat([pl.read_ipc(p) for p in parts[bucket]])
+            for path in parts[bucket]:
+                path.unlink()
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _needs(layout: TableLayout) -> set[str]:

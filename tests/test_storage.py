@@ -102,6 +102,31 @@ def test_same_rows_give_the_same_files_however_they_come(tables, tmp_path: Path)
     assert eager["rejects"].rows == 0 and len(eager["rejects"].files) == 1
 
 
+def test_a_lazy_table_is_split_in_one_read_whatever_its_batches(
+    tables, tmp_path: Path, monkeypatch
+) -> None:
+    """A LazyFrame goes to per-bucket spill files batch by batch: tiny batches, many
+    spill files per bucket, the same data files as the table written whole."""
+    monkeypatch.setattr(load, "SPILL_BATCH_ROWS", 7)
+    names = ["records", "papers", "rejects", "paper_authors"]
+    eager = load.write_tables({n: tables[n] for n in names}, tmp_path / "eager")
+    lazy = load.write_tables({n: tables[n].lazy() for n in names}, tmp_path / "lazy")
+    assert eager == lazy
+    # Spill folders are gone after the write.
+    assert not [p for p in (tmp_path / "lazy").rglob(".tmp-*")]
+
+
+def test_a_spill_left_by_a_killed_run_is_removed(tables, tmp_path: Path) -> None:
+    root = tmp_path / "tables"
+    files = load.write_tables({"records": tables["records"]}, root)["records"]
+    spill = root / "records" / ".tmp-spill-4242"
+    spill.mkdir()
+    (spill / "00001-0000000.arrow").write_bytes(b"half")
+    removed = delta.delete_unreferenced(root / "records", files.names)
+    assert ".tmp-spill-4242" in removed and not spill.exists()
+    assert {p.name for p in (root / "records").glob("*.parquet")} == files.names
+
+
 def test_buckets_known_unchanged_are_not_computed(tables, tmp_path: Path) -> None:
     first = load.write_tables(tables, tmp_path / "t")
     bucket = load.bucket_of(DROPPED, 64)
