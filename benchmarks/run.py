@@ -813,8 +813,15 @@ def markdown_table(runs: list[dict]) -> str:
     ]
     names = [f"{r['input_mb']:.0f} MB" for r in runs]
     out = ["| | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(runs)]
+
+    def cell(fn, r: dict) -> str:
+        try:
+            return fn(r)
+        except KeyError:  # a step this run did not make (a --full-only run)
+            return "-"
+
     for label, fn in rows:
-        out.append(f"| {label} | " + " | ".join(fn(r) for r in runs) + " |")  # type: ignore[operator]
+        out.append(f"| {label} | " + " | ".join(cell(fn, r) for r in runs) + " |")
     return "\n".join(out)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -407,3 +408,28 @@ def test_runner_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "peer: splink linkage s / P / R" in table
+
+
+def test_runner_full_only_needs_no_truth(tmp_path: Path) -> None:
+    """--full-only (the 4 GB run): floor, an empty run, the full refresh; no truth read."""
+    corpus = tmp_path / "corpus"
+    generate(GenConfig(size_bytes=60_000, seed=5, median_records=10), corpus)
+    shutil.rmtree(corpus / "truth")
+    (corpus / "corpus.json").unlink()
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "benchmarks.run", "--corpus", str(corpus)]
+    command += ["--work", str(tmp_path / "work"), "--json", str(out), "--full-only"]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "peak RSS beyond an empty run / input =" in proc.stdout
+    assert "linkage" not in proc.stdout and "incremental" not in proc.stdout
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert res["stages"]["records"] > 0 and "incremental" not in res
+    table = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--table", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    assert "| incremental +1 MB s (/ full) | - |" in table
