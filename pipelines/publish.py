@@ -186,7 +186,7 @@ def materialize_views(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     no longer recompute co-author pairs or yearly counts over the whole
     warehouse. The view's SQL stays in ``sql/marts``; only its result is stored.
     """
-    con.execute(f"create schema if not exists {identifier(MATERIALIZED)}")
+    con.execute(f"create schema if not exists {identifier(MATERIALIZED)}")  # identifiers only
     for name in names:
         view_comment = con.execute(
             "select comment from duckdb_views() "
@@ -202,13 +202,15 @@ def materialize_views(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
             [name],
         ).fetchall()
         view, rows = qualified("main", name), qualified(MATERIALIZED, stored_rows(name))
-        con.execute(f"create or replace table {rows} as select * from {view}")
-        con.execute(f"create or replace view {view} as select * from {rows}")
+        con.execute(f"create or replace table {rows} as select * from {view}")  # identifiers only
+        con.execute(f"create or replace view {view} as select * from {rows}")  # identifiers only
         if view_comment[0] is not None:
+            # identifiers only: identifier()/qualified(); the comment text through literal()
             con.execute(f"comment on view {view} is {literal(view_comment[0])}")
         for column, comment in columns:
             if comment is not None:
                 target = qualified("main", name, column)
+                # identifiers only: identifier()/qualified(); the comment text through literal()
                 con.execute(f"comment on column {target} is {literal(comment)}")
 
 
@@ -239,6 +241,7 @@ def _paths(tables_dir: Path, name: str, names: list[str]) -> list[str]:
 def _load_table(con, tables_dir: Path, name: str, files: TableFiles) -> None:
     target = qualified(LAKE, lake_table(name))
     paths = _paths(tables_dir, name, [f.name for f in files.files])
+    # identifiers only: the table name through qualified(); paths bound
     con.execute(f"create or replace table {target} as select * from read_parquet(?)", [paths])
 
 

@@ -27,10 +27,11 @@ def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
     out = []
     for proc in procs:
         try:
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                out.append(proc)
+            alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
-            pass
+            alive = False  # gone between the two calls: not alive
+        if alive:
+            out.append(proc)
     return out
 
 
