@@ -36,7 +36,7 @@ from pipelines.transform.state import (
 )
 from pipelines.transform.state import RECORDS as STATE_RECORDS
 from pipelines.transform.topics import PAPER_TOPICS, paper_topics
-from pipelines.transform.wide import paper_texts
+from pipelines.transform.wide import SPLIT_FIELDS, paper_texts
 
 # The record columns linking reads (everything but the wide ones).
 NARROW = (
@@ -55,7 +55,6 @@ NARROW = (
     "upvotes",
     "author_count",
 )
-SPLIT_FIELDS = ("title", "authors", "authors_truncated", "affiliations", "title_split")
 
 
 @dataclass(frozen=True)
