@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.publish import LAYERS
+from pipelines.sqlgraph import LAYERS
 
 HEADER = """\
 # Data dictionary

@@ -23,10 +23,8 @@ every test passed.
 
 from __future__ import annotations
 
-import graphlib
 import hashlib
 import os
-import re
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,19 +32,27 @@ from typing import Any
 
 import duckdb
 
-from pipelines import __version__, progress
+from pipelines import __version__, progress, view_updates
 from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
 from pipelines.load import TABLES
+from pipelines.sqlgraph import (
+    LAYERS,
+    Mart,
+    SqlGraph,
+    lake_table,
+    marts_of,
+    sql_digest,
+    sql_files,
+)
 from pipelines.sqlquote import identifier, literal, qualified
 from pipelines.store import BUILD_INFO, BUILDING, DATABASE, TABLE_FILES, utc_now, write_build_info
 
 # Readable by DuckDB 1.0 and later, which is what BI tools bundle.
 STORAGE_VERSION = "v1.0.0"
-LAYERS = ("staging", "marts")
 # The structure of the DuckDB file; a build may start from a copy of a
 # published file only when that file has this layout.
-LAYOUT = 2
+LAYOUT = 3
 LAKE, MATERIALIZED = "lake", "materialized"
 # DuckDB's share of physical memory while it builds: the tables' frames are
 # still in this process's memory beside it.
@@ -54,15 +60,13 @@ MEMORY_FRACTION = 0.25
 # An incremental build reloads a table whole when more than this share of its
 # rows is in changed files: diffing would cost more than loading.
 RELOAD_SHARE = 0.5
+# Tables this small are diffed whatever share changed: the changed rows are
+# cheap to find, and row-level view updates need them.
+ALWAYS_DIFF_ROWS = 100_000
 # Rows deleted in place leave free blocks behind: once a file updated in place
 # has grown past this multiple of its size when last built in full, the next
 # build is a full one again.
 MAX_GROWTH = 2.0
-
-
-def lake_table(name: str) -> str:
-    """The internal table holding warehouse table ``name``'s rows."""
-    return f"{name}_data"
 
 
 def stored_rows(name: str) -> str:
@@ -85,6 +89,10 @@ class BuildReport:
     mode: str  # "full" or "incremental"
     changed_tables: list[str] = field(default_factory=list)
     recomputed_views: list[str] = field(default_factory=list)
+    # Views whose rows were recomputed only for the authors in scope.
+    updated_views: list[str] = field(default_factory=list)
+    # Authors in each incremental view's scope (absent: every author).
+    scopes: dict[str, int] = field(default_factory=dict)
     tests_run: int = 0
     # Size of the file when it was last built in full (incremental builds grow it).
     full_build_bytes: int = 0
@@ -94,13 +102,11 @@ class BuildReport:
             "mode": self.mode,
             "changed_tables": self.changed_tables,
             "recomputed_views": self.recomputed_views,
+            "updated_views": self.updated_views,
+            "scopes": self.scopes,
             "tests_run": self.tests_run,
             "full_build_bytes": self.full_build_bytes,
         }
-
-
-def _sql_files(sql_dir: Path, layer: str) -> list[Path]:
-    return sorted((sql_dir / layer).glob("*.sql"))
 
 
 def _one_line(err: Exception) -> str:
@@ -116,57 +122,15 @@ def _apply(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise PaperlakeError(f"{path}: {_one_line(err)}") from None
 
 
-def _references(text: str, names: set[str]) -> set[str]:
-    """Which of ``names`` a SQL text mentions (a safe over-estimate: comments count too)."""
-    return set(re.findall(r"[a-z_][a-z0-9_]*", text.lower())) & names
-
-
-@dataclass(frozen=True)
-class SqlGraph:
-    """What each view and data test of ``sql/`` reads: tables and other views."""
-
-    reads: dict[str, set[str]]  # view -> tables and views it mentions
-    tests: dict[Path, set[str]]  # test file -> tables and views it mentions
-    marts: list[str]  # analysis views, each after the analysis views it reads
-
-    @classmethod
-    def of(cls, sql_dir: Path, tables: set[str]) -> SqlGraph:
-        views = {p.stem: p for layer in LAYERS for p in _sql_files(sql_dir, layer)}
-        lake_names = {lake_table(t): t for t in tables}
-        names = set(views) | set(lake_names) | tables
-
-        def reads(text: str, itself: str | None = None) -> set[str]:
-            found = _references(text, names) - {itself}
-            return {lake_names.get(n, n) for n in found}
-
-        view_reads = {v: reads(p.read_text(encoding="utf-8"), v) for v, p in views.items()}
-        marts = [p.stem for p in _sql_files(sql_dir, "marts")]
-        order = graphlib.TopologicalSorter(
-            {m: view_reads[m] & set(marts) for m in marts}
-        ).static_order()
-        tests = {p: reads(p.read_text(encoding="utf-8")) for p in _sql_files(sql_dir, "tests")}
-        return cls(view_reads, tests, list(order))
-
-    def affected(self, changed_tables: set[str]) -> set[str]:
-        """The changed tables and every view that reads one, directly or through views."""
-        dirty = set(changed_tables)
-        grew = True
-        while grew:
-            grew = False
-            for view, reads in self.reads.items():
-                if view not in dirty and reads & dirty:
-                    dirty.add(view)
-                    grew = True
-        return dirty
-
-
 def run_data_tests(
     con: duckdb.DuckDBPyConnection, sql_dir: Path, only: set[Path] | None = None
 ) -> list[DataTestFailure]:
     """Run each ``sql/tests/*.sql`` query (or those in ``only``); a test fails when it
-    returns rows."""
+    returns rows. Tests that filter a view on its scope (``scope_<view>``) check
+    every author unless the build has scoped them (``pipelines/view_updates.py``)."""
+    view_updates.default_scopes(con, marts_of(sql_dir))
     failures = []
-    for path in _sql_files(sql_dir, "tests"):
+    for path in sql_files(sql_dir, "tests"):
         if only is not None and path not in only:
             continue
         try:
@@ -178,16 +142,22 @@ def run_data_tests(
     return failures
 
 
-def materialize_views(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def materialize_views(con: duckdb.DuckDBPyConnection, marts: list[Mart]) -> None:
     """Compute each analysis view once, into table ``materialized.<view>_rows``.
 
     The view keeps its name, columns and comments but reads the stored rows
     (dbt's "table" materialization): a dashboard's query and the data tests
     no longer recompute co-author pairs or yearly counts over the whole
     warehouse. The view's SQL stays in ``sql/marts``; only its result is stored.
+    A view declared ``Materialized: no`` stays as it is. Like a table's, a
+    view's rows come in no set order: an incremental build replaces some in
+    place (queries that need an order say ``order by``).
     """
     con.execute(f"create schema if not exists {identifier(MATERIALIZED)}")  # identifiers only
-    for name in names:
+    for mart in marts:
+        if not mart.materialized:
+            continue
+        name = mart.name
         view_comment = con.execute(
             "select comment from duckdb_views() "
             "where view_name = ? and schema_name = 'main' and database_name = current_database()",
@@ -247,16 +217,21 @@ def _load_table(con, tables_dir: Path, name: str, files: TableFiles) -> None:
 
 def _update_table(
     con, tables_dir: Path, name: str, old: TableFiles, new: TableFiles, key: tuple[str, ...]
-) -> None:
-    """Replace the rows of ``lake.<name>_data`` whose key changed between two file sets."""
+) -> bool:
+    """Replace the rows of ``lake.<name>_data`` whose key changed between two file sets.
+
+    Returns whether the changed rows were found (and kept, ``view_updates``),
+    rather than the table reloaded whole.
+    """
     target = qualified(LAKE, lake_table(name))
     removed = [f for f in old.files if f.name not in new.names]
     added = [f.name for f in new.files if f.name not in old.names]
-    if not key or sum(f.rows for f in removed) > RELOAD_SHARE * max(old.rows, 1):
+    share = sum(f.rows for f in removed) / max(old.rows, 1)
+    if not key or (share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS):
         con.execute(f"delete from {target}")
         paths = _paths(tables_dir, name, [f.name for f in new.files])
         con.execute(f"insert into {target} select * from read_parquet(?)", [paths])
-        return
+        return False
     for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
         rows = identifier(temp)
         con.execute(f"create or replace temp table {rows} as select * from {target} limit 0")
@@ -274,7 +249,9 @@ def _update_table(
     con.execute(
         f"insert into {target} select t.* from new_rows t semi join changed_keys k on {match}"
     )
+    view_updates.keep_changed_rows(con, name)
     con.execute("drop table old_rows; drop table new_rows; drop table changed_keys")
+    return True
 
 
 @dataclass(frozen=True)
@@ -368,58 +345,98 @@ def _finish(con, sql_dir: Path, only: set[Path] | None) -> tuple[int, int]:
         detail = "; ".join(f"{f.name}: {f.n_rows} rows, e.g. {f.sample[0]}" for f in failures)
         raise PaperlakeError(f"SQL data tests failed, warehouse not published: {detail}")
     n_views = con.sql(
-        "select count(*) from duckdb_views() where not internal "
+        "select count(*) from duckdb_views() where not internal and not temporary "
         "and database_name = current_database()"
     ).fetchone()[0]
     con.execute("checkpoint")
-    n_tests = len(_sql_files(sql_dir, "tests")) if only is None else len(only)
+    n_tests = len(sql_files(sql_dir, "tests")) if only is None else len(only)
     return int(n_views), n_tests
 
 
 def _build(tmp, scratch, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildReport:
-    sql_files = [p for layer in LAYERS for p in _sql_files(sql_dir, layer)]
-    progress.start("publish", len(tables) + len(sql_files) + 1)
+    files = [p for layer in LAYERS for p in sql_files(sql_dir, layer)]
+    progress.start("publish", len(tables) + len(files) + 1)
     con = _connect(tmp, scratch)
     try:
         con.execute(f"create schema {identifier(LAKE)}")
         # SQLAlchemy's PostgreSQL dialect casts to REGCLASS when it asks for
         # keys and comments; DuckDB has no such type (README, "BI tools").
         con.execute("create type regclass as varchar")
-        for name, files in sorted(tables.items()):
-            _load_table(con, tables_dir, name, files)
+        for name, files_of in sorted(tables.items()):
+            _load_table(con, tables_dir, name, files_of)
             progress.advance("publish")
-        for path in sql_files:
+        for path in files:
             _apply(con, path)
             progress.advance("publish")
         materialize_views(con, graph.marts)
         _check_names(con)
+        view_updates.default_scopes(con, graph.marts)
         n_views, n_tests = _finish(con, sql_dir, None)
     finally:
         con.close()
-    return BuildReport(n_views, "full", sorted(tables), list(graph.marts), n_tests)
+    names = [m.name for m in graph.marts if m.materialized]
+    return BuildReport(n_views, "full", sorted(tables), names, tests_run=n_tests)
 
 
 def _update(tmp, scratch, tables, tables_dir, sql_dir, previous, graph: SqlGraph) -> BuildReport:
     old = previous.tables()
     changed = sorted(n for n, t in tables.items() if not t.same_content(old[n]))
     affected = graph.affected(set(changed))
-    marts = [m for m in graph.marts if m in affected]
+    marts = [m for m in graph.marts if m.name in affected and m.materialized]
     tests = {p for p, reads in graph.tests.items() if not reads or reads & affected}
     progress.start("publish", len(changed) + len(marts) + 1)
     con = _connect(tmp, scratch)
     try:
+        diffed = set()
         for name in changed:
             key = TABLES[name].order if name in TABLES else ()
-            _update_table(con, tables_dir, name, old[name], tables[name], key)
+            if _update_table(con, tables_dir, name, old[name], tables[name], key):
+                diffed.add(name)
             progress.advance("publish")
-        for name in marts:
-            _apply(con, sql_dir / "marts" / f"{name}.sql")
-            materialize_views(con, [name])
+        view_updates.find_touched(con, sql_dir)
+        scopes = _scope(con, graph, set(tables), set(changed), diffed)
+        recomputed, updated, pending = [], [], []
+        for mart in marts:
+            if mart.name in scopes and view_updates.is_small(con, scopes[mart.name]):
+                pending.append(mart)
+                continue
+            if any(p.name in graph.reads[mart.name] for p in pending):
+                updated += _update_rows(con, pending)
+                pending = []
+            _apply(con, mart.path)
+            materialize_views(con, [mart])
+            recomputed.append(mart.name)
             progress.advance("publish")
+        updated += _update_rows(con, pending)
+        progress.advance("publish", len(pending))
         n_views, _ = _finish(con, sql_dir, tests)
     finally:
         con.close()
-    return BuildReport(n_views, "incremental", changed, marts, len(tests))
+    return BuildReport(
+        n_views, "incremental", changed, recomputed, updated, scopes, tests_run=len(tests)
+    )
+
+
+def _scope(con, graph: SqlGraph, tables: set[str], changed: set[str], diffed: set[str]):
+    """Each incremental view's scope: the authors touched through the changed tables it
+    reads, when every one of them was diffed into changed rows; else every author."""
+    followed = diffed & set(view_updates.TRACKED)
+    scopes = {}
+    for mart in graph.marts:
+        if not (mart.incremental and mart.materialized):
+            continue
+        reads = graph.tables_read({mart.name}, tables) & changed
+        if reads <= followed:
+            scopes[mart.name] = view_updates.scope_touched(con, mart, reads)
+        else:
+            view_updates.scope_every_author(con, mart)
+    return scopes
+
+
+def _update_rows(con, marts: list[Mart]) -> list[str]:
+    stored = {m.name: qualified(MATERIALIZED, stored_rows(m.name)) for m in marts}
+    view_updates.update_rows(con, marts, stored, _apply)
+    return [m.name for m in marts]
 
 
 def _check_names(con) -> None:
@@ -431,15 +448,6 @@ def _check_names(con) -> None:
     ).fetchone()
     if clash:
         raise PaperlakeError(f"view {clash[0]} has the name of an internal table; rename it")
-
-
-def sql_digest(sql_dir: Path) -> str:
-    """A hash of every file under ``sql/``."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in sql_dir.rglob("*") if p.is_file()):
-        digest.update(f"sql {path.relative_to(sql_dir).as_posix()}\n".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).hexdigest().encode())
-    return digest.hexdigest()
 
 
 def fingerprint(tables: dict[str, TableFiles], sql_dir: Path) -> str:

@@ -207,7 +207,13 @@ def test_an_incremental_build_equals_a_build_from_scratch(
     (raw / "001_f44773a72a01ad56.txt").write_text(text.replace("MGG:", "MGG-2:"))
     (raw / DROPPED).unlink()
     _refresh(raw, warehouse)
-    assert store.read_build_info(warehouse, "3")["publish"]["mode"] == "incremental"
+    record = store.read_build_info(warehouse, "3")["publish"]
+    assert record["mode"] == "incremental"
+    # Co-author pairs are updated for the authors the change touched only
+    # (author_summary reads the network's numbering, which moves for most).
+    assert "coauthor_pairs" in record["updated_views"]
+    n_authors = store.read_build_info(warehouse, "3")["tables"]["authors"]
+    assert 0 < record["scopes"]["coauthor_pairs"] < n_authors
 
     _refresh(raw, scratch)
     assert store.read_build_info(scratch, "1")["publish"]["mode"] == "full"

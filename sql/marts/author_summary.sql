@@ -1,6 +1,7 @@
 -- author_summary: one row per author: output, active years, co-authors and
 -- what they work on. Key: author_id.
 -- Reads: authors, paper_authors, papers, categories, paper_topics, author_network.
+-- Incremental: author_id (a row reads only its author's papers).
 create or replace view author_summary as
 with authored as (
     select pa.author_id, p.paper_id, p.year, p.category, p.authors_truncated

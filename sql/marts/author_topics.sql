@@ -1,6 +1,7 @@
 -- author_topics: one row per (author, topic) the author has at least one
 -- paper in. Key: (author_id, topic).
 -- Reads: paper_authors, paper_topics, authors.
+-- Incremental: author_id (a row reads only its author's papers).
 create or replace view author_topics as
 with counts as (
     select pa.author_id, pt.topic, count(distinct pt.paper_id) as n_papers

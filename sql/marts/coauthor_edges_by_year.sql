@@ -1,6 +1,7 @@
 -- coauthor_edges_by_year: one row per (year, pair of authors) with a shared
 -- dated paper that year, author_id_a < author_id_b.
 -- Key: (year, author_id_a, author_id_b). Reads: paper_authors, papers, authors.
+-- Incremental: author_id_a, author_id_b (a row reads only the pair's shared papers).
 -- fractional_weight is summed as exact decimals: a parallel sum of doubles
 -- differs in its last bit from run to run, and tables must be byte-identical.
 create or replace view coauthor_edges_by_year as

@@ -1,6 +1,7 @@
 -- coauthor_pairs: one row per pair of authors printed together on at least
 -- one paper, each pair once with author_id_a < author_id_b.
 -- Key: (author_id_a, author_id_b). Reads: paper_authors, papers, authors.
+-- Incremental: author_id_a, author_id_b (a row reads only the pair's shared papers).
 -- fractional_weight is summed as exact decimals: a parallel sum of doubles
 -- differs in its last bit from run to run, and tables must be byte-identical.
 create or replace view coauthor_pairs as

@@ -4,6 +4,8 @@
 -- `where author_id = ?` whichever id is smaller.
 -- Key: (author_id, coauthor_id). Reads: coauthor_pairs (the pairs are counted
 -- once, there; sql/tests/coauthors_match_pairs.sql checks both directions).
+-- Materialized: no (a union of coauthor_pairs' stored rows: storing it would
+-- copy them twice; unordered, so that a filtered query sorts nothing).
 create or replace view coauthors as
 select
     author_id_a as author_id,
@@ -27,8 +29,7 @@ select
     first_year,
     last_year,
     n_papers_truncated
-from coauthor_pairs
-order by author_id, coauthor_id;
+from coauthor_pairs;
 
 comment on view coauthors is 'Each author''s co-authors: a row for every (author, co-author) printed on a common paper, in both directions (every coauthor_pairs row twice), so filtering on author_id lists all of one person''s co-authors. Printed names only, as in coauthor_pairs: cut author lists hide co-authors. Key: (author_id, coauthor_id).';
 comment on column coauthors.author_id is 'The author (authors.author_id). Key with coauthor_id.';

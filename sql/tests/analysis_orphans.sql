@@ -1,5 +1,7 @@
 -- Rule: ids in the analysis views and tables name existing papers, authors,
 -- topics, categories and profile pages; every author has a network row.
+-- The author-keyed views are checked for the authors in their scope
+-- (scope_<view>; coauthors is coauthor_pairs twice).
 select 'paper_topics.paper_id' as reference, pt.paper_id as id
 from paper_topics pt left join papers p using (paper_id) where p.paper_id is null
 union all
@@ -28,19 +30,24 @@ from profile_owners po left join authors a using (author_id)
 where po.author_id is not null and a.author_id is null
 union all
 select 'coauthor_pairs.author_id_a', cp.author_id_a
-from coauthor_pairs cp left join authors a on a.author_id = cp.author_id_a where a.author_id is null
+from coauthor_pairs cp left join authors a on a.author_id = cp.author_id_a
+where a.author_id is null and cp.author_id_a in (select author_id from scope_coauthor_pairs)
 union all
 select 'coauthor_pairs.author_id_b', cp.author_id_b
-from coauthor_pairs cp left join authors a on a.author_id = cp.author_id_b where a.author_id is null
+from coauthor_pairs cp left join authors a on a.author_id = cp.author_id_b
+where a.author_id is null and cp.author_id_b in (select author_id from scope_coauthor_pairs)
 union all
 select 'coauthors.author_id', co.author_id
-from coauthors co left join authors a on a.author_id = co.author_id where a.author_id is null
+from coauthors co left join authors a on a.author_id = co.author_id
+where a.author_id is null and co.author_id in (select author_id from scope_coauthor_pairs)
 union all
 select 'coauthors.coauthor_id', co.coauthor_id
-from coauthors co left join authors a on a.author_id = co.coauthor_id where a.author_id is null
+from coauthors co left join authors a on a.author_id = co.coauthor_id
+where a.author_id is null and co.coauthor_id in (select author_id from scope_coauthor_pairs)
 union all
 select 'author_topics.author_id', atp.author_id
-from author_topics atp left join authors a using (author_id) where a.author_id is null
+from author_topics atp left join authors a using (author_id)
+where a.author_id is null and atp.author_id in (select author_id from scope_author_topics)
 union all
 select 'author_topics.topic', atp.topic
 from author_topics atp left join topics t using (topic) where t.topic is null
