@@ -18,7 +18,7 @@ from conftest import write_look_dumps
 from typer.testing import CliRunner
 
 from pipelines.cli import EXIT_FAILED, EXIT_USAGE, app
-from pipelines.look import network
+from pipelines.look import network, review
 from pipelines.look.database import reading
 from pipelines.look.report import render
 
@@ -319,6 +319,18 @@ def test_review_answers_go_to_overrides_and_the_next_refresh_honours_them(
         ).fetchone()[0]
     assert merged == 2
     assert _listed(raw, warehouse) == []
+
+
+def test_the_reports_review_pairs_are_the_head_of_the_full_list(con) -> None:
+    # The report cuts the pairs before it joins their records: the same pairs,
+    # in the same order, as the head of the whole list `review --list` reads.
+    every = review.review_pairs(con)
+    assert every.height == review.count_review_pairs(con) == 2
+    assert review.review_pairs(con, limit=1).equals(every.head(1))
+    assert every["title_a"].to_list() == [
+        "Efficient Memory Management for LLM Serving",
+        "Sparse Attention Kernels for Long Context Models",
+    ]
 
 
 def test_review_usage_errors_are_one_line(look_warehouse: Path, tmp_path: Path) -> None:

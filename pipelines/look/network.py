@@ -113,75 +113,89 @@ def degree_buckets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return frame(con, DEGREE_BUCKETS_SQL)
 
 
-_NODE_COLUMNS = """
-    n.author_id, a.name, n.degree, n.component_id, n.component_size, n.community_id,
-    s.n_papers
+# The authors drawn whole: those of the largest components that fit in
+# MAX_NODES together, or of the largest component alone when even it does not
+# fit (then cut by ``_core``).
+_WHOLE_COMPONENTS_SQL = """
+with components as (
+    select component_id, any_value(component_size) as size
+    from author_network where degree > 0
+    group by component_id
+),
+running as (
+    select component_id, sum(size) over (order by component_id) as running
+    from components
+),
+chosen as (
+    select component_id from running
+    where running <= $max_nodes or component_id = (select min(component_id) from running)
+    order by component_id
+    limit $max_components
+)
+select author_id from author_network join chosen using (component_id)
+"""
+
+# The authors a cut is chosen from: the component's best-connected.
+_CANDIDATES_SQL = """
+select author_id from author_network where component_id = $component
+order by degree desc, author_id limit $n
+"""
+
+# The pairs between a set of authors given as SQL (one of the two above)
+# rather than as a bound list: duckdb's Python client takes about 0.3 s to
+# bind a list of a thousand ids.
+_PAIRS_SQL = """
+with ids as ({authors})
+select p.author_id_a, p.author_id_b, p.n_papers
+from coauthor_pairs p
+join ids a on a.author_id = p.author_id_a
+join ids b on b.author_id = p.author_id_b
+order by p.n_papers desc, p.author_id_a, p.author_id_b
+"""
+WHOLE_PAIRS_SQL = _PAIRS_SQL.format(authors=_WHOLE_COMPONENTS_SQL)
+CANDIDATE_PAIRS_SQL = _PAIRS_SQL.format(authors=_CANDIDATES_SQL)
+
+# The drawn authors, best-connected first in each component.
+WHOLE_NODES_SQL = f"""
+with ids as ({_WHOLE_COMPONENTS_SQL})
+select n.author_id, a.name, n.degree, n.component_id, n.component_size, n.community_id,
+       s.n_papers
+from author_network n
+join ids using (author_id)
+join authors a using (author_id)
+join author_summary s using (author_id)
+order by n.component_id, n.degree desc, n.author_id
 """
 
 
-def _whole_components(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Authors of the largest components that fit in MAX_NODES together, or of the
-    largest component alone when even it does not fit (then cut by ``_core``)."""
-    return frame(
+def _core(
+    con: duckdb.DuckDBPyConnection, component: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A connected core of MAX_NODES authors of a component too large to draw
+    whole (its authors, best-connected first), and the pairs between them."""
+    # The same authors as _CANDIDATES_SQL: ``component`` is in its order.
+    candidates = component.head(CANDIDATES)
+    candidate_pairs = frame(
         con,
-        f"""
-        with components as (
-            select component_id, any_value(component_size) as size
-            from author_network where degree > 0
-            group by component_id
-        ),
-        running as (
-            select component_id, sum(size) over (order by component_id) as running
-            from components
-        ),
-        chosen as (
-            select component_id from running
-            where running <= $max_nodes or component_id = (select min(component_id) from running)
-            order by component_id
-            limit $max_components
-        )
-        select {_NODE_COLUMNS}
-        from author_network n
-        join chosen using (component_id)
-        join authors a using (author_id)
-        join author_summary s using (author_id)
-        order by n.component_id, n.degree desc, n.author_id
-        """,
-        {"max_nodes": MAX_NODES, "max_components": MAX_COMPONENTS},
+        CANDIDATE_PAIRS_SQL,
+        {"component": int(component["component_id"][0]), "n": CANDIDATES},
     )
-
-
-def _pairs_between(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pl.DataFrame:
-    """The co-author pairs with both authors in ``ids``, strongest first."""
-    if not ids:
-        return pl.DataFrame(schema=PAIR_SCHEMA)
-    return frame(
-        con,
-        """
-        with ids as (select unnest($ids::varchar[]) as author_id)
-        select p.author_id_a, p.author_id_b, p.n_papers
-        from coauthor_pairs p
-        join ids a on a.author_id = p.author_id_a
-        join ids b on b.author_id = p.author_id_b
-        order by p.n_papers desc, p.author_id_a, p.author_id_b
-        """,
-        {"ids": ids},
+    chosen = pl.Series(_connected_core(candidates["author_id"].to_list(), candidate_pairs))
+    chosen = chosen.implode()
+    nodes = candidates.filter(pl.col("author_id").is_in(chosen))
+    pairs = candidate_pairs.filter(
+        pl.col("author_id_a").is_in(chosen), pl.col("author_id_b").is_in(chosen)
     )
+    return nodes, pairs
 
 
-def _core(con: duckdb.DuckDBPyConnection, component_id: int) -> pl.DataFrame:
-    """A connected core of MAX_NODES authors of a component too large to draw whole."""
-    candidates = frame(
-        con,
-        """
-        select author_id from author_network where component_id = $component
-        order by degree desc, author_id limit $n
-        """,
-        {"component": component_id, "n": CANDIDATES},
-    )["author_id"].to_list()
-    rank = {author: i for i, author in enumerate(candidates)}  # best-connected first
+def _connected_core(candidates: list[str], pairs: pl.DataFrame) -> list[str]:
+    """MAX_NODES of ``candidates`` (best-connected first): from the first, the
+    best-connected neighbour of those chosen so far is added, again and again;
+    when none is left, the best candidate not yet chosen starts again."""
+    rank = {author: i for i, author in enumerate(candidates)}
     neighbours: dict[int, list[int]] = {i: [] for i in range(len(candidates))}
-    for a, b, _ in _pairs_between(con, candidates).iter_rows():
+    for a, b, _ in pairs.iter_rows():
         neighbours[rank[a]].append(rank[b])
         neighbours[rank[b]].append(rank[a])
     chosen: list[int] = []
@@ -200,19 +214,7 @@ def _core(con: duckdb.DuckDBPyConnection, component_id: int) -> pl.DataFrame:
             if other not in seen:
                 seen.add(other)
                 heapq.heappush(frontier, other)
-    return frame(
-        con,
-        f"""
-        with ids as (select unnest($ids::varchar[]) as author_id)
-        select {_NODE_COLUMNS}
-        from author_network n
-        join ids using (author_id)
-        join authors a using (author_id)
-        join author_summary s using (author_id)
-        order by n.degree desc, n.author_id
-        """,
-        {"ids": [candidates[i] for i in chosen]},
-    )
+    return [candidates[i] for i in chosen]
 
 
 def _drawn_lines(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -327,12 +329,14 @@ def _communities(nodes: pl.DataFrame) -> dict[int, str]:
 
 def drawing(con: duckdb.DuckDBPyConnection) -> Drawing:
     """Select, lay out and label the part of the network the report draws."""
-    nodes = _whole_components(con)
+    params = {"max_nodes": MAX_NODES, "max_components": MAX_COMPONENTS}
+    nodes = frame(con, WHOLE_NODES_SQL, params)
     cut = None
     if nodes.height > MAX_NODES:
         cut = int(nodes["component_id"][0])
-        nodes = _core(con, cut)
-    pairs = _pairs_between(con, nodes["author_id"].to_list())
+        nodes, pairs = _core(con, nodes)
+    else:
+        pairs = frame(con, WHOLE_PAIRS_SQL, params)
     xy = _positions(nodes, pairs)
     labelled = _labelled(nodes, xy)
     nodes = nodes.with_columns(
