@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import igraph
+import numpy as np
 import polars as pl
 import pytest
 from conftest import CAPTURE, RAW
@@ -24,7 +26,7 @@ from pipelines.taxonomy import (
     read_categories,
     read_topics,
 )
-from pipelines.transform.network import author_network, coauthor_pairs
+from pipelines.transform.network import author_network, coauthor_pairs, smallest_member
 from pipelines.transform.profiles import profile_owners
 from pipelines.transform.topics import category_table, paper_topics, topic_table
 
@@ -321,6 +323,23 @@ def test_network_measures_components_and_communities() -> None:
     # Same input in another row order: the same table.
     again = author_network(authors.reverse(), pa.reverse())
     assert_frame_equal(net, again)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=80),
+)
+@example(n=6, edges=[(5, 4), (4, 3), (3, 2), (2, 1), (1, 0)])  # a path, largest first
+def test_smallest_member_names_igraph_components(n: int, edges: list[tuple[int, int]]) -> None:
+    edges = [(x, y) for x, y in edges if x < n and y < n]
+    a = np.array([x for x, _ in edges], dtype=np.int64)
+    b = np.array([y for _, y in edges], dtype=np.int64)
+    membership = igraph.Graph(n=n, edges=edges).connected_components().membership
+    smallest = {}
+    for node, c in enumerate(membership):
+        smallest.setdefault(c, node)
+    assert smallest_member(n, a, b).tolist() == [smallest[c] for c in membership]
 
 
 def test_sample_network_agrees_with_paper_authors(tables) -> None:

@@ -112,6 +112,26 @@ def coauthor_pairs(paper_authors: pl.DataFrame, among: pl.Series | None = None) 
     ).cast(dict(PAIRS))
 
 
+def smallest_member(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per node 0..n-1, the smallest node of its connected component (edges ``a``-``b``).
+
+    Minimum-label propagation with pointer jumping, in numpy: a few passes over
+    the edges, where igraph would first need a Graph (its construction from
+    Python integers costs more than the components themselves).
+    """
+    label = np.arange(n, dtype=np.int64)
+    while True:
+        low = label.copy()
+        np.minimum.at(low, a, label[b])
+        np.minimum.at(low, b, label[a])
+        # A label is a node of the same component with a label no larger: follow it.
+        while not np.array_equal(jumped := low[low], low):
+            low = jumped
+        if np.array_equal(low, label):
+            return label
+        label = low
+
+
 def _graph(n: int, a: np.ndarray, b: np.ndarray) -> igraph.Graph:
     graph = igraph.Graph(n=n, directed=False)
     if len(a):
@@ -138,19 +158,21 @@ def network_nodes(
     params = params or CommunityParams()
     codes = _codes(author_ids)
     ids, n = codes["author_id"], codes.height
+    # Pairs of authors not in author_ids are left out (null codes).
+    code = {"old": ids, "new": codes["code"], "default": None}
     edges = (
-        pairs.select("author_id_a", "author_id_b", "fractional_weight")
-        .join(codes.rename({"author_id": "author_id_a", "code": "a"}), on="author_id_a")
-        .join(codes.rename({"author_id": "author_id_b", "code": "b"}), on="author_id_b")
+        pairs.select(
+            a=pl.col("author_id_a").replace_strict(**code),
+            b=pl.col("author_id_b").replace_strict(**code),
+            fractional_weight="fractional_weight",
+        )
+        .drop_nulls(["a", "b"])
         .sort("a", "b")
     )
     a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
     w = edges["fractional_weight"].to_numpy()
-    membership = np.asarray(_graph(n, a, b).connected_components().membership, dtype=np.int64)
-    # Name each component by its smallest member (codes sort as author ids).
-    first = np.full(membership.max() + 1 if n else 0, n, dtype=np.int64)
-    np.minimum.at(first, membership, np.arange(n))
-    component = first[membership]
+    # Each component is named by its smallest member (codes sort as author ids).
+    component = smallest_member(n, a, b)
     community = component.copy()
     sizes = np.bincount(component, minlength=n)
     # Nodes grouped by component (each in code order), and edges the same way.
