@@ -3,6 +3,7 @@ network and profile owners, on hand-made frames and on the sample dumps."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import igraph
@@ -305,6 +306,31 @@ def test_pairs_are_listed_once_with_fractional_weights() -> None:
         }
     )
     assert_frame_equal(pairs, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    papers=st.lists(st.sets(st.sampled_from("abcdef"), min_size=1, max_size=6), max_size=30),
+    seed=st.integers(0, 2**16),
+)
+def test_pair_weights_do_not_depend_on_row_order(papers: list[set[str]], seed: int) -> None:
+    # Few authors, many papers: pairs share one, two or many papers (each count
+    # takes its own path in coauthor_pairs).
+    rows = [(f"p{i}", x) for i, team in enumerate(papers) for x in sorted(team)]
+    _, pa = _authorship(rows)
+    pairs = coauthor_pairs(pa)
+    assert_frame_equal(pairs, coauthor_pairs(pa.sample(fraction=1.0, shuffle=True, seed=seed)))
+    expected: dict[tuple[str, str], list[float]] = {}
+    for team in papers:
+        for x in team:
+            for y in team:
+                if x < y:
+                    expected.setdefault((x, y), []).append(1 / (len(team) - 1))
+    got = {(r[0], r[1]): (r[2], r[3]) for r in pairs.iter_rows()}
+    assert set(got) == set(expected)
+    for key, terms in expected.items():
+        assert got[key][0] == len(terms)
+        assert got[key][1] == pytest.approx(math.fsum(terms))
 
 
 def test_network_measures_components_and_communities() -> None:

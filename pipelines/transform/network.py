@@ -91,17 +91,28 @@ def coauthor_pairs(paper_authors: pl.DataFrame, among: pl.Series | None = None) 
     pa = pa.join(codes, on="author_id").select(
         paper=pl.col("paper_id").rank("dense").cast(pl.UInt32), code="code", n="n"
     )
-    pairs = (
+    terms = (
         pa.join(pa.select("paper", code_b="code"), on="paper")
         .filter(pl.col("code") < pl.col("code_b"))
-        .group_by(pair=pl.col("code").cast(pl.UInt64) * _SHIFT + pl.col("code_b"))
-        .agg(
-            n_papers=pl.len(),
-            # Sorted first: a float sum's last bits depend on the order of its terms,
-            # and a parallel group-by does not fix that order.
-            fractional_weight=(1.0 / (pl.col("n") - 1)).sort().sum(),
+        .select(
+            pair=pl.col("code").cast(pl.UInt64) * _SHIFT + pl.col("code_b"),
+            w=1.0 / (pl.col("n") - 1),
         )
         .sort("pair")
+    )
+    # Grouped on the sorted key: slices, no hashing (most pairs share one paper).
+    pairs = terms.group_by("pair", maintain_order=True).agg(
+        n_papers=pl.len(), fractional_weight=pl.col("w").sum()
+    )
+    # A float sum's last bits depend on the order of its terms, which a parallel
+    # group-by does not fix: one or two terms sum alike in any order, so only the
+    # pairs with three or more papers sum their terms sorted.
+    many = terms.join(pairs.filter(pl.col("n_papers") > 2), on="pair", how="semi")
+    exact = many.group_by("pair").agg(sorted_sum=pl.col("w").sort().sum())
+    pairs = pairs.join(exact, on="pair", how="left", maintain_order="left").select(
+        "pair",
+        "n_papers",
+        fractional_weight=pl.coalesce("sorted_sum", "fractional_weight"),
     )
     ids = codes["author_id"]
     return pairs.select(
