@@ -329,10 +329,14 @@ class Update:
         fresh = network.coauthor_pairs(
             paper_authors.filter(pl.col("paper_id").is_in(papers_of.implode())), among=touched
         )
-        both = pl.col("author_id_a").is_in(among) & pl.col("author_id_b").is_in(among)
-        coauthors = pl.concat([self.old.coauthors.filter(~both), fresh]).sort(
-            "author_id_a", "author_id_b"
-        )
+        # Only pairs of two touched authors change. The rows are sorted by (a, b): those
+        # with a touched first author are sorted again on their own, and merged back
+        # into the others by author_id_a (an author_id_a is in one part only).
+        first = pl.col("author_id_a").is_in(among)
+        redone = pl.concat(
+            [self.old.coauthors.filter(first & ~pl.col("author_id_b").is_in(among)), fresh]
+        ).sort("author_id_a", "author_id_b")
+        coauthors = self.old.coauthors.filter(~first).merge_sorted(redone, key="author_id_a")
         old_nodes = self.old.nodes
         current = authors["author_id"]
         hit = old_nodes.filter(pl.col("author_id").is_in(among))["component"].unique()
