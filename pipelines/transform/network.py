@@ -126,21 +126,21 @@ def coauthor_pairs(paper_authors: pl.DataFrame, among: pl.Series | None = None) 
 def smallest_member(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per node 0..n-1, the smallest node of its connected component (edges ``a``-``b``).
 
-    Minimum-label propagation with pointer jumping, in numpy: a few passes over
-    the edges, where igraph would first need a Graph (its construction from
-    Python integers costs more than the components themselves).
+    Union by smallest root with full path compression, in numpy: each pass hooks
+    every edge's larger root onto its smaller one, so the trees merge pairwise
+    and a few passes over the edges do (not one per hop of the longest path).
+    igraph would first need a Graph, whose construction from Python integers
+    costs more than the components themselves.
     """
-    label = np.arange(n, dtype=np.int64)
+    label = np.arange(n, dtype=np.int64)  # a smaller node of the same component
     while True:
-        low = label.copy()
-        np.minimum.at(low, a, label[b])
-        np.minimum.at(low, b, label[a])
-        # A label is a node of the same component with a label no larger: follow it.
-        while not np.array_equal(jumped := low[low], low):
-            low = jumped
-        if np.array_equal(low, label):
+        root_a, root_b = label[a], label[b]
+        apart = root_a != root_b
+        if not apart.any():
             return label
-        label = low
+        np.minimum.at(label, np.maximum(root_a, root_b)[apart], np.minimum(root_a, root_b)[apart])
+        while not np.array_equal(jumped := label[label], label):
+            label = jumped
 
 
 def _graph(n: int, a: np.ndarray, b: np.ndarray) -> igraph.Graph:
