@@ -3,8 +3,11 @@ network and profile owners, on hand-made frames and on the sample dumps."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import igraph
+import numpy as np
 import polars as pl
 import pytest
 from conftest import CAPTURE, RAW
@@ -24,7 +27,7 @@ from pipelines.taxonomy import (
     read_categories,
     read_topics,
 )
-from pipelines.transform.network import author_network, coauthor_pairs
+from pipelines.transform.network import author_network, coauthor_pairs, smallest_member
 from pipelines.transform.profiles import profile_owners
 from pipelines.transform.topics import category_table, paper_topics, topic_table
 
@@ -305,6 +308,31 @@ def test_pairs_are_listed_once_with_fractional_weights() -> None:
     assert_frame_equal(pairs, expected)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    papers=st.lists(st.sets(st.sampled_from("abcdef"), min_size=1, max_size=6), max_size=30),
+    seed=st.integers(0, 2**16),
+)
+def test_pair_weights_do_not_depend_on_row_order(papers: list[set[str]], seed: int) -> None:
+    # Few authors, many papers: pairs share one, two or many papers (each count
+    # takes its own path in coauthor_pairs).
+    rows = [(f"p{i}", x) for i, team in enumerate(papers) for x in sorted(team)]
+    _, pa = _authorship(rows)
+    pairs = coauthor_pairs(pa)
+    assert_frame_equal(pairs, coauthor_pairs(pa.sample(fraction=1.0, shuffle=True, seed=seed)))
+    expected: dict[tuple[str, str], list[float]] = {}
+    for team in papers:
+        for x in team:
+            for y in team:
+                if x < y:
+                    expected.setdefault((x, y), []).append(1 / (len(team) - 1))
+    got = {(r[0], r[1]): (r[2], r[3]) for r in pairs.iter_rows()}
+    assert set(got) == set(expected)
+    for key, terms in expected.items():
+        assert got[key][0] == len(terms)
+        assert got[key][1] == pytest.approx(math.fsum(terms))
+
+
 def test_network_measures_components_and_communities() -> None:
     # Two triangles joined by nothing, plus an author who wrote alone.
     rows = [(f"p{t}", x) for t, team in enumerate(["abc", "xyz"]) for x in team]
@@ -321,6 +349,23 @@ def test_network_measures_components_and_communities() -> None:
     # Same input in another row order: the same table.
     again = author_network(authors.reverse(), pa.reverse())
     assert_frame_equal(net, again)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=80),
+)
+@example(n=6, edges=[(0, 5), (5, 4), (4, 3), (3, 2), (2, 1)])  # a path, 0 then largest first
+def test_smallest_member_names_igraph_components(n: int, edges: list[tuple[int, int]]) -> None:
+    edges = [(x, y) for x, y in edges if x < n and y < n]
+    a = np.array([x for x, _ in edges], dtype=np.int64)
+    b = np.array([y for _, y in edges], dtype=np.int64)
+    membership = igraph.Graph(n=n, edges=edges).connected_components().membership
+    smallest = {}
+    for node, c in enumerate(membership):
+        smallest.setdefault(c, node)
+    assert smallest_member(n, a, b).tolist() == [smallest[c] for c in membership]
 
 
 def test_sample_network_agrees_with_paper_authors(tables) -> None:

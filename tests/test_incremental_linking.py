@@ -306,3 +306,50 @@ def test_communities_of_a_component_do_not_depend_on_the_others() -> None:
     assert communities["aut_a1"] != communities["aut_b1"]
     assert communities["aut_a1"] == communities["aut_a4"] == "aut_a0"
     assert communities["aut_c2"] == "aut_c0"  # a triangle: one community, its smallest id
+
+
+def test_only_components_whose_pairs_changed_are_found_again() -> None:
+    from dataclasses import replace
+
+    from pipelines.transform.network import coauthor_pairs, network_nodes
+    from pipelines.transform.state import LinkState
+    from pipelines.transform.updates import LinkInputs, Update
+
+    def authorship(rows: list[tuple[str, str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        pa = pl.DataFrame(rows, schema=["paper_id", "author_id"], orient="row")
+        return pa.select("author_id").unique().sort("author_id"), pa
+
+    # A triangle and a pair; the kept nodes name the triangle's community "stale",
+    # which only a new Leiden run over the triangle would replace.
+    rows = [
+        ("p1", "aut_a0"),
+        ("p1", "aut_a1"),
+        ("p1", "aut_a2"),
+        ("p2", "aut_b0"),
+        ("p2", "aut_b1"),
+    ]
+    authors, pa = authorship(rows)
+    pairs = coauthor_pairs(pa)
+    nodes = network_nodes(authors["author_id"], pairs).with_columns(
+        community=pl.when(pl.col("author_id").str.starts_with("aut_a"))
+        .then(pl.lit("stale"))
+        .otherwise("community")
+    )
+    old = replace(LinkState.empty(), coauthors=pairs, nodes=nodes)
+
+    def network(rows, touched):
+        authors, pa = authorship(rows)
+        run = Update(old, None, LinkInputs(), [], [])
+        return run.network(authors, pa, pl.Series(touched, dtype=pl.String))
+
+    # The triangle's paper is derived again with the same authors: nothing to re-run.
+    same_pairs, same_nodes = network(rows, ["aut_a0", "aut_a1", "aut_a2"])
+    assert same_pairs.equals(pairs) and same_nodes.equals(nodes)
+
+    # A paper joins a0 and b0: one component, found again, as from scratch.
+    joined = [*rows, ("p3", "aut_a0"), ("p3", "aut_b0")]
+    new_pairs, new_nodes = network(joined, ["aut_a0", "aut_b0"])
+    authors, pa = authorship(joined)
+    assert new_pairs.equals(coauthor_pairs(pa))
+    assert new_nodes.equals(network_nodes(authors["author_id"], coauthor_pairs(pa)))
+    assert "stale" not in new_nodes["community"].to_list()

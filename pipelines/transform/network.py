@@ -91,17 +91,28 @@ def coauthor_pairs(paper_authors: pl.DataFrame, among: pl.Series | None = None) 
     pa = pa.join(codes, on="author_id").select(
         paper=pl.col("paper_id").rank("dense").cast(pl.UInt32), code="code", n="n"
     )
-    pairs = (
+    terms = (
         pa.join(pa.select("paper", code_b="code"), on="paper")
         .filter(pl.col("code") < pl.col("code_b"))
-        .group_by(pair=pl.col("code").cast(pl.UInt64) * _SHIFT + pl.col("code_b"))
-        .agg(
-            n_papers=pl.len(),
-            # Sorted first: a float sum's last bits depend on the order of its terms,
-            # and a parallel group-by does not fix that order.
-            fractional_weight=(1.0 / (pl.col("n") - 1)).sort().sum(),
+        .select(
+            pair=pl.col("code").cast(pl.UInt64) * _SHIFT + pl.col("code_b"),
+            w=1.0 / (pl.col("n") - 1),
         )
         .sort("pair")
+    )
+    # Grouped on the sorted key: slices, no hashing (most pairs share one paper).
+    pairs = terms.group_by("pair", maintain_order=True).agg(
+        n_papers=pl.len(), fractional_weight=pl.col("w").sum()
+    )
+    # A float sum's last bits depend on the order of its terms, which a parallel
+    # group-by does not fix: one or two terms sum alike in any order, so only the
+    # pairs with three or more papers sum their terms sorted.
+    many = terms.join(pairs.filter(pl.col("n_papers") > 2), on="pair", how="semi")
+    exact = many.group_by("pair").agg(sorted_sum=pl.col("w").sort().sum())
+    pairs = pairs.join(exact, on="pair", how="left", maintain_order="left").select(
+        "pair",
+        "n_papers",
+        fractional_weight=pl.coalesce("sorted_sum", "fractional_weight"),
     )
     ids = codes["author_id"]
     return pairs.select(
@@ -110,6 +121,26 @@ def coauthor_pairs(paper_authors: pl.DataFrame, among: pl.Series | None = None) 
         n_papers="n_papers",
         fractional_weight="fractional_weight",
     ).cast(dict(PAIRS))
+
+
+def smallest_member(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per node 0..n-1, the smallest node of its connected component (edges ``a``-``b``).
+
+    Union by smallest root with full path compression, in numpy: each pass hooks
+    every edge's larger root onto its smaller one, so the trees merge pairwise
+    and a few passes over the edges do (not one per hop of the longest path).
+    igraph would first need a Graph, whose construction from Python integers
+    costs more than the components themselves.
+    """
+    label = np.arange(n, dtype=np.int64)  # a smaller node of the same component
+    while True:
+        root_a, root_b = label[a], label[b]
+        apart = root_a != root_b
+        if not apart.any():
+            return label
+        np.minimum.at(label, np.maximum(root_a, root_b)[apart], np.minimum(root_a, root_b)[apart])
+        while not np.array_equal(jumped := label[label], label):
+            label = jumped
 
 
 def _graph(n: int, a: np.ndarray, b: np.ndarray) -> igraph.Graph:
@@ -138,19 +169,21 @@ def network_nodes(
     params = params or CommunityParams()
     codes = _codes(author_ids)
     ids, n = codes["author_id"], codes.height
+    # Pairs of authors not in author_ids are left out (null codes).
+    code = {"old": ids, "new": codes["code"], "default": None}
     edges = (
-        pairs.select("author_id_a", "author_id_b", "fractional_weight")
-        .join(codes.rename({"author_id": "author_id_a", "code": "a"}), on="author_id_a")
-        .join(codes.rename({"author_id": "author_id_b", "code": "b"}), on="author_id_b")
+        pairs.select(
+            a=pl.col("author_id_a").replace_strict(**code),
+            b=pl.col("author_id_b").replace_strict(**code),
+            fractional_weight="fractional_weight",
+        )
+        .drop_nulls(["a", "b"])
         .sort("a", "b")
     )
     a, b = edges["a"].to_numpy().astype(np.int64), edges["b"].to_numpy().astype(np.int64)
     w = edges["fractional_weight"].to_numpy()
-    membership = np.asarray(_graph(n, a, b).connected_components().membership, dtype=np.int64)
-    # Name each component by its smallest member (codes sort as author ids).
-    first = np.full(membership.max() + 1 if n else 0, n, dtype=np.int64)
-    np.minimum.at(first, membership, np.arange(n))
-    component = first[membership]
+    # Each component is named by its smallest member (codes sort as author ids).
+    component = smallest_member(n, a, b)
     community = component.copy()
     sizes = np.bincount(component, minlength=n)
     # Nodes grouped by component (each in code order), and edges the same way.

@@ -322,22 +322,43 @@ class Update:
     def network(
         self, authors: pl.DataFrame, paper_authors: pl.DataFrame, touched: pl.Series
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """(co-author pairs, NODES): pairs among touched authors recomputed, their
-        components re-found and their communities re-run."""
+        """(co-author pairs, NODES): pairs among touched authors recomputed; the
+        components where a pair or an author changed re-found and their
+        communities re-run."""
         among = touched.implode()
         papers_of = paper_authors.filter(pl.col("author_id").is_in(among))["paper_id"].unique()
         fresh = network.coauthor_pairs(
             paper_authors.filter(pl.col("paper_id").is_in(papers_of.implode())), among=touched
         )
-        both = pl.col("author_id_a").is_in(among) & pl.col("author_id_b").is_in(among)
-        coauthors = pl.concat([self.old.coauthors.filter(~both), fresh]).sort(
-            "author_id_a", "author_id_b"
-        )
+        # Only pairs of two touched authors change. The rows are sorted by (a, b): those
+        # with a touched first author are sorted again on their own, and merged back
+        # into the others by author_id_a (an author_id_a is in one part only).
+        first = pl.col("author_id_a").is_in(among)
+        redone = pl.concat(
+            [self.old.coauthors.filter(first & ~pl.col("author_id_b").is_in(among)), fresh]
+        ).sort("author_id_a", "author_id_b")
+        coauthors = self.old.coauthors.filter(~first).merge_sorted(redone, key="author_id_a")
         old_nodes = self.old.nodes
         current = authors["author_id"]
-        hit = old_nodes.filter(pl.col("author_id").is_in(among))["component"].unique()
+        # A component whose pairs and authors are all as before keeps its nodes (Leiden
+        # would find the same communities): a dump of known papers re-runs nothing.
+        before = self.old.coauthors.filter(first & pl.col("author_id_b").is_in(among))
+        moved = pl.concat(
+            [
+                before.join(fresh, on=before.columns, how="anti"),
+                fresh.join(before, on=before.columns, how="anti"),
+            ]
+        )
+        changed = pl.concat(
+            [
+                moved["author_id_a"],
+                moved["author_id_b"],
+                touched.filter(~touched.is_in(old_nodes["author_id"].implode())),
+            ]
+        )
+        hit = old_nodes.filter(pl.col("author_id").is_in(changed.implode()))["component"].unique()
         redo = pl.concat(
-            [old_nodes.filter(pl.col("component").is_in(hit.implode()))["author_id"], touched]
+            [old_nodes.filter(pl.col("component").is_in(hit.implode()))["author_id"], changed]
         ).unique()
         redo = redo.filter(redo.is_in(current.implode())).sort()
         within = coauthors.filter(pl.col("author_id_a").is_in(redo.implode()))
