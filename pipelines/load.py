@@ -108,6 +108,31 @@ def source_buckets(table: str, source_files: Collection[str]) -> set[int]:
     return {bucket_of(name, layout.buckets) for name in source_files}
 
 
+# The tables whose rows are exactly those a link's WriteHints name (see
+# ``linkage.WriteHints``): per dump, and per paper by its home dump. Not
+# paper_sources: it is per dump but holds paper ids, which a change elsewhere
+# can give an unchanged dump's records.
+HINTED_BY_SOURCE = ("records", "rejects")
+HINTED_BY_PAPER = ("papers", "paper_authors", "paper_field_sources", "paper_topics")
+
+
+def unchanged_buckets(sources: Collection[str], homes: Collection[str]) -> dict[str, set[int]]:
+    """The buckets per table that hold no row a link changed, for ``write_tables``.
+
+    ``sources``: dumps whose per-dump rows may differ; ``homes``: home dumps
+    of papers whose rows may differ (a link's ``WriteHints``). Every other
+    bucket of the hinted tables keeps the published files without being read.
+    """
+    unchanged = {}
+    for table, keys in [
+        *((t, sources) for t in HINTED_BY_SOURCE),
+        *((t, homes) for t in HINTED_BY_PAPER),
+    ]:
+        every = set(range(TABLES[table].buckets))
+        unchanged[table] = every - source_buckets(table, keys)
+    return unchanged
+
+
 def _write_parquet(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer, compression="zstd", statistics=True)
@@ -271,7 +296,10 @@ def write_table(
         for file in previous.files:
             before.setdefault(file.bucket, []).append(file)
         for bucket in unchanged:
-            reuse[bucket] = before.get(bucket, [])
+            kept = before.get(bucket, [])
+            # A file gone from the folder cannot be kept: the bucket is written.
+            if all((table_dir / file.name).is_file() for file in kept):
+                reuse[bucket] = kept
     files: list[DataFile] = []
     if layout.split_by == ONE_FILE:
         if reuse.get(0):
