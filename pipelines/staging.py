@@ -3,7 +3,8 @@
 ``stage_version`` writes the tables' data files (keeping every bucket that
 did not change), builds the DuckDB file from the published one when it can,
 runs the data tests and keeps the linkage state with the version. When the
-build equals the published version, the published version stays.
+link changed nothing and the published version was built from the same
+inputs, SQL and code, the published version stays without any of that.
 ``store.promote`` then publishes a staged version.
 """
 
@@ -82,8 +83,11 @@ def stage_version(
     published one when it can be. ``state`` (the linkage state of these
     tables) is kept with the version, for the next run.
 
-    When the build equals the published version (same fingerprint) it is
-    dropped and the current version stays: no new version, no new bytes.
+    When the build equals the published version it is dropped and the
+    current version stays: no new version, no new bytes. That is known
+    before writing anything when the link changed nothing and the published
+    version has the same inputs, SQL and code (``_same_as_published``);
+    otherwise by the fingerprint of the files written.
     """
     current = store.current_version(warehouse_dir)
     current_info: dict = {}
@@ -91,6 +95,8 @@ def stage_version(
         # A damaged record must not block the next version.
         with contextlib.suppress(PaperlakeError):
             current_info = store.read_build_info(warehouse_dir, current)
+    if current is not None and _same_as_published(current_info, info, tables, sql_dir, changed):
+        return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
     unchanged = unchanged_buckets(changed.sources, changed.homes) if changed else None
     staging = store.begin_version(warehouse_dir)
     try:
@@ -119,3 +125,31 @@ def stage_version(
         raise
     version = staging.name.removeprefix(store.BUILDING)
     return StagedVersion(staging, version, report.n_views, False)
+
+
+def _input_keys(info: dict) -> list[tuple[str, str | None]]:
+    return [(i.get("source_file"), i.get("cache_key")) for i in info.get("inputs", [])]
+
+
+def _same_as_published(
+    published: dict, info: dict, tables: Tables, sql_dir: Path, changed: WriteHints | None
+) -> bool:
+    """True when this build would equal the published version (its build record
+    ``published``), so that writing it would only find the same fingerprint.
+
+    The link ran from the published version's state and changed no row
+    (``changed.nothing``: no dump added, removed or re-split, no paper
+    re-derived, no file without a cache entry now or then), over the same
+    dumps (cache keys), into the same tables, with the same SQL, code
+    version and file layout as the published version.
+    """
+    return (
+        changed is not None
+        and changed.nothing
+        and "fingerprint" in published
+        and _input_keys(published) == _input_keys(info)
+        and published.get("paperlake_version") == __version__
+        and published.get("layout") == publish.LAYOUT
+        and published.get("sql_digest") == publish.sql_digest(sql_dir)
+        and set(store.table_files(published)) == set(tables)
+    )
