@@ -277,10 +277,11 @@ def write_table(
     """Write one table's data files, bucket by bucket; return its file set.
 
     Buckets in ``unchanged`` that hold rows reuse ``previous``'s files without
-    being written (a bucket without rows has no file); the hint is ignored
-    when the schema or bucket count differs. A
-    LazyFrame is collected once per bucket written, filtered to that bucket's
-    keys, so only one bucket's rows are in memory at a time.
+    being written (a bucket without rows has no file), and a lazy per-dump
+    table reads only the dumps of the other buckets; the hint is ignored when
+    the schema or bucket count differs, or a file it would keep is gone. A
+    LazyFrame is split into buckets in one read (spilled per bucket), so only
+    one bucket's rows are in memory at a time.
     """
     schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
     layout = layout_of(name, schema.names())
@@ -345,6 +346,12 @@ def write_table(
             if bucket in reuse:
                 files += reuse[bucket]
         wanted = [b for b in present if b not in reuse]
+        if reuse and layout.split_by == BY_SOURCE:
+            # Read only the dumps of the buckets written: a filter the scan of
+            # the source (the extraction cache) can use to skip the others.
+            mine = mapping.filter(pl.col("_bucket").is_in(wanted))["_key"].implode()
+            source = pl.col("source_file")
+            keyed = _with_key(frame.filter(source.is_in(mine) | source.is_null()), layout, homes)
         for bucket, part in _spilled_buckets(keyed, mapping, wanted, table_dir):
             part = part.sort(layout.order, nulls_last=True, maintain_order=True)
             old = before.get(bucket, ())
