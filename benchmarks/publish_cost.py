@@ -2,7 +2,7 @@
 
 Extracts and links a corpus's dumps (N files) and the same dumps plus one
 new ~1 MB profile page (N+1), then times the load+publish part of a refresh
-(``refresh.stage_version`` and ``store.promote``: table files, the DuckDB file,
+(``staging.stage_version`` and ``store.promote``: table files, the DuckDB file,
 the data tests, the switch):
 
 - full: N files into an empty warehouse;

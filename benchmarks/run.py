@@ -114,14 +114,13 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
     from pipelines.config import default_sql_dir
     from pipelines.refresh import (
         batches,
-        build_info,
         collect_extractions,
         extract_batch,
         link_warehouse,
         plan_extraction,
-        stage_version,
     )
     from pipelines.sources import resolve_dumps
+    from pipelines.staging import build_info, stage_version
 
     # The flow's fan-out: 2 batches per core on a pool of one thread per core.
     workers = os.cpu_count() or 2
@@ -156,7 +155,9 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         rss.reset()
         start = time.perf_counter()
         info = build_info(plan, linked.tables)
-        staged = stage_version(linked.tables, warehouse, default_sql_dir(), info, linked.state)
+        staged = stage_version(
+            linked.tables, warehouse, default_sql_dir(), info, linked.state, linked.changed
+        )
         if staged.path is not None:
             store.promote(warehouse, staged.path)
         store.prune_versions(warehouse, 1)

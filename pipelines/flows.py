@@ -44,15 +44,12 @@ from pipelines.refresh import (
     Collected,
     PlannedDump,
     RunSummary,
-    StagedVersion,
     StageTimer,
     batches,
-    build_info,
     collect_extractions,
     extract_batch,
     link_warehouse,
     plan_extraction,
-    stage_version,
     summarize,
 )
 from pipelines.report import NOT_READ
@@ -62,6 +59,7 @@ from pipelines.sources import (
     resolve_raw,
     unread_extraction,
 )
+from pipelines.staging import StagedVersion, build_info, stage_version
 from pipelines.store import clean_extract_cache, prune_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 
@@ -109,8 +107,10 @@ def link_task(collected, warehouse_dir: Path, raw_dir: Path, taxonomies: Taxonom
 
 
 @task(name="stage", cache_policy=NO_CACHE, **_FS_RETRIES)
-def stage_task(tables, warehouse_dir: Path, sql_dir: Path, info: dict, state) -> StagedVersion:
-    return stage_version(tables, warehouse_dir, sql_dir, info, state)
+def stage_task(
+    tables, warehouse_dir: Path, sql_dir: Path, info: dict, state, changed
+) -> StagedVersion:
+    return stage_version(tables, warehouse_dir, sql_dir, info, state, changed)
 
 
 @task(name="promote", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -194,7 +194,7 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
             flow_run_id=str(flow_run.id) if flow_run.id else None,
             link_mode=linked.report.mode,
         )
-        staged = stage_task(tables, warehouse, settings.sql_dir, info, linked.state)
+        staged = stage_task(tables, warehouse, settings.sql_dir, info, linked.state, linked.changed)
     where.stage = "promote"
     with timer("promote"):
         version = promote_task(staged, warehouse)

@@ -108,6 +108,31 @@ def source_buckets(table: str, source_files: Collection[str]) -> set[int]:
     return {bucket_of(name, layout.buckets) for name in source_files}
 
 
+# The tables whose rows are exactly those a link's WriteHints name (see
+# ``linkage.WriteHints``): per dump, and per paper by its home dump. Not
+# paper_sources: it is per dump but holds paper ids, which a change elsewhere
+# can give an unchanged dump's records.
+HINTED_BY_SOURCE = ("records", "rejects")
+HINTED_BY_PAPER = ("papers", "paper_authors", "paper_field_sources", "paper_topics")
+
+
+def unchanged_buckets(sources: Collection[str], homes: Collection[str]) -> dict[str, set[int]]:
+    """The buckets per table that hold no row a link changed, for ``write_tables``.
+
+    ``sources``: dumps whose per-dump rows may differ; ``homes``: home dumps
+    of papers whose rows may differ (a link's ``WriteHints``). Every other
+    bucket of the hinted tables keeps the published files without being read.
+    """
+    unchanged = {}
+    for table, keys in [
+        *((t, sources) for t in HINTED_BY_SOURCE),
+        *((t, homes) for t in HINTED_BY_PAPER),
+    ]:
+        every = set(range(TABLES[table].buckets))
+        unchanged[table] = every - source_buckets(table, keys)
+    return unchanged
+
+
 def _write_parquet(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer, compression="zstd", statistics=True)
@@ -252,10 +277,11 @@ def write_table(
     """Write one table's data files, bucket by bucket; return its file set.
 
     Buckets in ``unchanged`` that hold rows reuse ``previous``'s files without
-    being written (a bucket without rows has no file); the hint is ignored
-    when the schema or bucket count differs. A
-    LazyFrame is collected once per bucket written, filtered to that bucket's
-    keys, so only one bucket's rows are in memory at a time.
+    being written (a bucket without rows has no file), and a lazy per-dump
+    table reads only the dumps of the other buckets; the hint is ignored when
+    the schema or bucket count differs, or a file it would keep is gone. A
+    LazyFrame is split into buckets in one read (spilled per bucket), so only
+    one bucket's rows are in memory at a time.
     """
     schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
     layout = layout_of(name, schema.names())
@@ -271,7 +297,10 @@ def write_table(
         for file in previous.files:
             before.setdefault(file.bucket, []).append(file)
         for bucket in unchanged:
-            reuse[bucket] = before.get(bucket, [])
+            kept = before.get(bucket, [])
+            # A file gone from the folder cannot be kept: the bucket is written.
+            if all((table_dir / file.name).is_file() for file in kept):
+                reuse[bucket] = kept
     files: list[DataFile] = []
     if layout.split_by == ONE_FILE:
         if reuse.get(0):
@@ -317,6 +346,12 @@ def write_table(
             if bucket in reuse:
                 files += reuse[bucket]
         wanted = [b for b in present if b not in reuse]
+        if reuse and layout.split_by == BY_SOURCE:
+            # Read only the dumps of the buckets written: a filter the scan of
+            # the source (the extraction cache) can use to skip the others.
+            mine = mapping.filter(pl.col("_bucket").is_in(wanted))["_key"].implode()
+            source = pl.col("source_file")
+            keyed = _with_key(frame.filter(source.is_in(mine) | source.is_null()), layout, homes)
         for bucket, part in _spilled_buckets(keyed, mapping, wanted, table_dir):
             part = part.sort(layout.order, nulls_last=True, maintain_order=True)
             old = before.get(bucket, ())

@@ -4,25 +4,22 @@ plan (hash each dump, look up the extraction cache) -> extract (only the
 dumps not cached, per batch of files, each batch caching what it parses) ->
 collect (every dump as a cache entry; damaged entries parsed again) -> link
 (``pipelines.linking``: from the published version's linkage state) -> stage
-(Parquet, DuckDB, data tests and the next linkage state in a staging folder)
--> promote (rename into place, prune old versions and cache entries).
+(``pipelines.staging``: Parquet, DuckDB, data tests and the next linkage
+state in a staging folder) -> promote (rename into place, prune old versions and cache entries).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 import pipelines.extract as extract
-from pipelines import __version__, delta, progress, publish, store
-from pipelines.errors import PaperlakeError
+from pipelines import delta, progress, publish, store
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.files import hash_regular, read_regular
@@ -30,11 +27,12 @@ from pipelines.files import hash_regular, read_regular
 # The link stage lives in pipelines.linking; its entry points stay importable from here.
 from pipelines.linking import CacheSource, collect_tables, link_tables, link_warehouse  # noqa: F401
 from pipelines.load import write_tables
-from pipelines.look.report import write_version_report
 from pipelines.sources import DumpFile, SkippedEntry, unread_extraction
+
+# The stage step lives in pipelines.staging; its entry points stay importable from here.
+from pipelines.staging import StagedVersion, build_info, stage_version  # noqa: F401
 from pipelines.store import extract_cache_whole, write_extract_cache
 from pipelines.transform.linkage import LinkReport
-from pipelines.transform.state import LinkState
 
 # How each dump's extraction was obtained in a run.
 PARSED, REUSED = "parsed", "reused"
@@ -51,16 +49,6 @@ class PlannedDump:
     size: int
     key: str | None  # the cache key; None when the file could not be read
     cached: bool
-
-
-@dataclass(frozen=True)
-class StagedVersion:
-    """A built, tested version waiting in its staging folder (or none: nothing changed)."""
-
-    path: Path | None  # the staging folder; None when unchanged
-    version: str | None  # the id it will get, or the current id when unchanged
-    n_views: int
-    unchanged: bool
 
 
 @dataclass
@@ -337,86 +325,6 @@ def table_counts(tables: Tables) -> dict[str, int]:
         else frame.height
         for name, frame in sorted(tables.items())
     }
-
-
-def build_info(
-    plan: list[PlannedDump],
-    tables: Tables,
-    **extra: Any,
-) -> dict:
-    """What build.json records about a version: its inputs (publish adds the counts)."""
-    sources = {row["source_file"]: row for row in tables["sources"].iter_rows(named=True)}
-    inputs = []
-    for item in sorted(plan, key=lambda p: p.dump.source_file):
-        row = sources.get(item.dump.source_file, {})
-        inputs.append(
-            {
-                "source_file": item.dump.source_file,
-                "sha256": item.sha256,
-                "bytes": item.size,
-                "format": row.get("format"),
-                "capture_date": item.dump.capture_date.isoformat(),
-                "capture_date_origin": item.dump.capture_date_origin,
-                "n_records": row.get("n_records"),
-                "cache_key": item.key,
-            }
-        )
-    return {"paperlake_version": __version__, "inputs": inputs, **extra}
-
-
-def stage_version(
-    tables: Tables,
-    warehouse_dir: Path,
-    sql_dir: Path,
-    info: dict,
-    state: LinkState | None = None,
-    unchanged: dict[str, set[int]] | None = None,
-) -> StagedVersion:
-    """Build the next version from the published one plus the changes; test it.
-
-    Table data files go straight into the Delta tables' folders (no reader
-    sees a file before a commit names it); tables and buckets that did not
-    change keep their files, and ``unchanged`` (per table, buckets the caller
-    knows did not change, see ``load.source_buckets``) are not even computed.
-    The DuckDB file is updated from a copy of the published one when it can
-    be. ``state`` (the linkage state of these tables) is kept with the
-    version, for the next run. When the build equals the published version
-    (same fingerprint) it is dropped and the current version stays: no new
-    version, no new bytes.
-    """
-    staging = store.begin_version(warehouse_dir)
-    try:
-        for name, frame in (state.frames() if state is not None else {}).items():
-            store.write_state(staging, name, frame)
-        current = store.current_version(warehouse_dir)
-        current_info: dict = {}
-        if current is not None:
-            # A damaged record must not block the next version.
-            with contextlib.suppress(PaperlakeError):
-                current_info = store.read_build_info(warehouse_dir, current)
-        root = store.tables_dir(warehouse_dir)
-        written = write_tables(tables, root, store.table_files(current_info), unchanged)
-        progress.checkpoint("load")
-        fingerprint = publish.fingerprint(written, sql_dir)
-        if current is not None and current_info.get("fingerprint") == fingerprint:
-            store.discard_version(staging)
-            return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
-        written = {n: delta.with_expected_version(root / n, t) for n, t in written.items()}
-        previous = None
-        if current is not None:
-            previous = publish.Previous(
-                warehouse_dir / store.VERSIONS / current / store.DATABASE, current_info
-            )
-        report = publish.finish_version(
-            staging, written, root, sql_dir, {**info, "fingerprint": fingerprint}, previous
-        )
-        # The version's report, from its own tested DuckDB file, beside it.
-        write_version_report(staging)
-    except BaseException:
-        store.discard_version(staging)
-        raise
-    version = staging.name.removeprefix(store.BUILDING)
-    return StagedVersion(staging, version, report.n_views, False)
 
 
 def summarize(

@@ -4,7 +4,9 @@ A pool of dumps (the samples, small generated dumps with repeats and look-alikes
 across dumps, and a weak collapsed-page split that a name in another dump
 rescues) is added, changed and removed in random order. After every step the
 refresh links from the previous step's state, kept as Parquet the way a
-version keeps it, and from nothing; both must write the same Parquet bytes.
+version keeps it, and from nothing; both must write the same Parquet bytes,
+the incremental side into the previous step's files with the link's hints,
+so that a bucket the hints wrongly call unchanged keeps a stale file.
 Copies of a dump under other names and a tiny block-size cap make blocks cross
 the cap in both directions.
 """
@@ -24,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pipelines.extract as extract
+from pipelines import load
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.load import write_tables
@@ -144,14 +147,23 @@ def _kept(state: LinkState, folder: Path) -> LinkState:
     return kept
 
 
-def _bytes(tables, folder: Path) -> dict[str, bytes]:
-    shutil.rmtree(folder, ignore_errors=True)
-    written = write_tables(collect_tables(tables), folder)
+def _files(written, folder: Path) -> dict[str, bytes]:
+    """The files each table's file set lists, by table and name, with their bytes."""
     return {
         f"{name}/{file.name}": (folder / name / file.name).read_bytes()
         for name, table in written.items()
         for file in table.files
     }
+
+
+def _bytes(tables, folder: Path) -> dict[str, bytes]:
+    shutil.rmtree(folder, ignore_errors=True)
+    return _files(write_tables(collect_tables(tables), folder), folder)
+
+
+def _hinted(result) -> dict[str, set[int]] | None:
+    changed = result.changed
+    return None if changed is None else load.unchanged_buckets(changed.sources, changed.homes)
 
 
 def _edit(data: bytes, how: int) -> bytes:
@@ -199,7 +211,14 @@ def test_incremental_equals_from_scratch(
     if curated:
         (raw / "overrides.toml").write_text(OVERRIDES)
         (raw / "aliases.toml").write_text(ALIASES)
-    state = _kept(_link(raw, cache_dir, None).state, tmp_path / "state")
+    first = _link(raw, cache_dir, None)
+    assert first.changed is None  # from scratch: no hints, every bucket is written
+    state = _kept(first.state, tmp_path / "state")
+    # The incremental side's tables, kept across steps as a warehouse keeps them;
+    # the wide ones are written lazily, as a refresh writes them.
+    kept = tmp_path / "kept"
+    shutil.rmtree(kept, ignore_errors=True)
+    written = write_tables(first.tables, kept)
     for op, i, how in steps:
         present = sorted(p.name for p in raw.glob("*.txt"))
         name = names[i % len(names)]
@@ -226,8 +245,15 @@ def test_incremental_equals_from_scratch(
         assert result.report.mode == expect, result.report.reason
         if expect == "full":
             assert "overrides" in result.report.reason
+        assert (result.changed is None) == (expect == "full")
+        if result.changed is not None:
+            # Nothing to write exactly when the link re-derived nothing.
+            assert result.changed.nothing == (not any(result.report.changes.values()))
         scratch = _link(raw, cache_dir, None)
-        assert _bytes(result.tables, tmp_path / "inc") == _bytes(scratch.tables, tmp_path / "new")
+        expected = _bytes(scratch.tables, tmp_path / "new")
+        assert _bytes(result.tables, tmp_path / "inc") == expected
+        written = write_tables(result.tables, kept, written, _hinted(result))
+        assert _files(written, kept) == expected
         for name, frame in result.state.frames().items():
             assert frame.equals(scratch.state.frames()[name]), name
         state = _kept(result.state, tmp_path / "state")
@@ -353,3 +379,90 @@ def test_only_components_whose_pairs_changed_are_found_again() -> None:
     assert new_pairs.equals(coauthor_pairs(pa))
     assert new_nodes.equals(network_nodes(authors["author_id"], coauthor_pairs(pa)))
     assert "stale" not in new_nodes["community"].to_list()
+
+
+# --- what the hints let the writer skip ---------------------------------------------
+
+
+def _samples(raw: Path, names: list[Path]) -> None:
+    raw.mkdir(exist_ok=True)
+    for path in names:
+        shutil.copy(path, raw / path.name)
+
+
+def test_a_new_dump_computes_only_its_buckets_of_the_wide_tables(
+    tmp_path: Path, monkeypatch
+) -> None:
+    samples = sorted(RAW.glob("*.txt"))
+    raw, cache, folder = tmp_path / "raw", tmp_path / "cache", tmp_path / "t"
+    _samples(raw, samples[:-1])
+    first = _link(raw, cache, None)
+    before = write_tables(first.tables, folder)
+    _samples(raw, samples[-1:])
+    result = _link(raw, cache, _kept(first.state, tmp_path / "state"))
+    new = samples[-1].name
+    assert result.report.mode == "incremental"
+    assert result.changed.sources == {new}
+    # Every home of a changed paper before or after: the new dump, or a dump the
+    # paper shares with it.
+    assert new in result.changed.homes <= {p.name for p in samples}
+
+    spilled: dict[str, set[int]] = {}
+    real = load._spilled_buckets
+
+    def spy(keyed, mapping, wanted, table_dir):
+        spilled[table_dir.name] = set(wanted)
+        yield from real(keyed, mapping, wanted, table_dir)
+
+    monkeypatch.setattr(load, "_spilled_buckets", spy)
+    hinted = write_tables(result.tables, folder, before, _hinted(result))
+    monkeypatch.undo()
+    # The lazy wide tables read and wrote the new dump's buckets only.
+    assert spilled["records"] == load.source_buckets("records", [new])
+    assert spilled["rejects"] <= load.source_buckets("rejects", [new])
+    assert spilled["papers"] <= load.source_buckets("papers", result.changed.homes)
+    assert len(spilled["papers"]) < load.TABLES["papers"].buckets
+    # Every other bucket kept the published file, and those are the right files.
+    kept = {f for f in hinted["records"].files if f.bucket not in spilled["records"]}
+    assert kept and kept <= set(before["records"].files)
+    plain = write_tables(result.tables, tmp_path / "plain")
+    assert _files(hinted, folder) == _files(plain, tmp_path / "plain")
+
+
+def test_full_links_give_no_hints(tmp_path: Path) -> None:
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    _samples(raw, sorted(RAW.glob("*.txt"))[:2])
+    first = _link(raw, cache, None)
+    assert first.report.mode == "full" and first.changed is None
+    # Other human decisions void the state: linked from scratch, no hints either.
+    (raw / "overrides.toml").write_text(OVERRIDES)
+    again = _link(raw, cache, _kept(first.state, tmp_path / "state"))
+    assert again.report.mode == "full" and again.changed is None
+
+
+def test_a_file_without_a_cache_entry_is_changed_in_its_run_and_the_next(
+    tmp_path: Path,
+) -> None:
+    from pipelines.sources import SkippedEntry, unread_extraction
+
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    _samples(raw, sorted(RAW.glob("*.txt"))[:2])
+    dumps, _ = resolve_dumps(raw, AS_OF)
+    plan = plan_extraction(dumps, cache, extract.PARSER_VERSION)
+    entries = collect_extractions(plan, extract_batch([p.dump for p in plan]), cache).entries
+    inputs = LinkInputs(config=CONFIG, taxonomies=_taxonomies())
+    unread = unread_extraction(SkippedEntry("broken.txt", "cannot be read: denied"))
+    source = CacheSource(cache)
+    first = relink(None, entries, source, inputs, uncached=[unread])
+    assert first.state.uncached["source_file"].to_list() == ["broken.txt"]
+    kept = _kept(first.state, tmp_path / "state")
+    # Still unreadable: its rejects row is this run's, not the cache's.
+    still = relink(kept, entries, source, inputs, uncached=[unread])
+    assert still.changed.sources == {"broken.txt"} and not still.changed.nothing
+    # Gone: its rows leave the tables, so its buckets are changed too.
+    gone = relink(kept, entries, source, inputs)
+    assert gone.changed.sources == {"broken.txt"}
+    assert gone.state.uncached.is_empty()
+    # And the run after that changes nothing.
+    after = relink(_kept(gone.state, tmp_path / "state"), entries, source, inputs)
+    assert after.changed.nothing

@@ -16,7 +16,7 @@ from conftest import RAW, table_bytes
 from typer.testing import CliRunner
 
 import pipelines.flows
-import pipelines.refresh
+import pipelines.staging
 from pipelines import store
 from pipelines.cli import EXIT_FAILED, EXIT_USAGE, app
 from pipelines.config import default_sql_dir
@@ -93,7 +93,7 @@ def test_a_file_system_error_is_retried(
 ) -> None:
     warehouse = tmp_path / "wh"
     calls: list[Path] = []
-    real = pipelines.refresh.write_tables
+    real = pipelines.staging.write_tables
 
     def flaky(tables, folder, *args):
         calls.append(folder)
@@ -101,7 +101,7 @@ def test_a_file_system_error_is_retried(
             raise OSError(errno.EIO, "Input/output error", str(folder / "records"))
         return real(tables, folder, *args)
 
-    monkeypatch.setattr(pipelines.refresh, "write_tables", flaky)
+    monkeypatch.setattr(pipelines.staging, "write_tables", flaky)
     assert "Published version 1" in _refresh(raw, warehouse)
     assert len(calls) == 2
     assert [p.name for p in (warehouse / "versions").iterdir()] == ["1"]

@@ -50,13 +50,21 @@ from pipelines.transform.match import (
 )
 from pipelines.transform.profiles import profile_owners
 from pipelines.transform.source import MemorySource, Source
-from pipelines.transform.state import PAPERS, LinkState, context, context_changes
+from pipelines.transform.state import PAPERS, UNCACHED, LinkState, context, context_changes
 from pipelines.transform.state import RECORDS as STATE_RECORDS
 from pipelines.transform.topics import category_table, topic_table
 from pipelines.transform.updates import LinkInputs, Update
 from pipelines.transform.wide import papers_frame, records_frame
 
-__all__ = ["LinkInputs", "LinkReport", "LinkResult", "MemorySource", "Source", "relink"]
+__all__ = [
+    "LinkInputs",
+    "LinkReport",
+    "LinkResult",
+    "MemorySource",
+    "Source",
+    "WriteHints",
+    "relink",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,30 @@ class LinkReport:
 
 
 @dataclass(frozen=True)
+class WriteHints:
+    """What an incremental link changed, in the keys the table writer buckets by.
+
+    Every row of ``records`` and ``rejects`` outside ``sources``, and every
+    row of the paper tables (papers, paper_authors, paper_field_sources,
+    paper_topics) of a paper whose home dump is outside ``homes``, equals the
+    published version's (``load.unchanged_buckets`` turns this into buckets).
+
+    ``sources``: dumps added, removed, with a record whose weak split was
+    redone, or without a cache entry in this run or the last one.
+    ``homes``: the home dump (smallest source_file) of each paper re-derived
+    or removed, before and after the change.
+    """
+
+    sources: frozenset[str]
+    homes: frozenset[str]
+
+    @property
+    def nothing(self) -> bool:
+        """True when no row of any table can differ from the published version's."""
+        return not self.sources and not self.homes
+
+
+@dataclass(frozen=True)
 class LinkResult:
     tables: dict[str, pl.DataFrame | pl.LazyFrame]  # the wide ones (records, papers) lazy
     state: LinkState
@@ -82,6 +114,7 @@ class LinkResult:
     changed_papers: pl.Series  # paper ids re-derived or removed (a hint for the writer)
     papers: pl.DataFrame  # the papers without their abstracts (PAPER_ROWS)
     counts: dict[str, int]  # rows per table, without collecting the wide ones
+    changed: WriteHints | None  # incremental runs: what the table writer may skip
 
 
 def relink(
@@ -188,6 +221,9 @@ def relink(
         coauthors=coauthors,
         nodes=nodes,
         topics=topics,
+        uncached=pl.DataFrame(
+            {"source_file": sorted(_source_file(e) for e in uncached)}, schema=UNCACHED
+        ),
     )
     report = LinkReport(
         n_candidate_pairs=n_scored,
@@ -221,15 +257,60 @@ def relink(
         "papers": papers.height,
         "rejects": tables["rejects"].select(pl.len()).collect().item(),
     }
+    changed_papers = pl.concat([affected, gone_papers]).unique().sort()
+    hints = None
+    if mode == "incremental":
+        hints = _write_hints(base, state, added, removed, records, changed_papers)
     return LinkResult(
         tables,
         state,
         report,
         extraction_notes,
-        pl.concat([affected, gone_papers]).unique().sort(),
+        changed_papers,
         papers,
         dict(sorted(counts.items())),
+        hints,
     )
+
+
+def _write_hints(
+    old: LinkState,
+    new: LinkState,
+    added: Sequence[str],
+    removed: Sequence[str],
+    records: pl.DataFrame,
+    changed_papers: pl.Series,
+) -> WriteHints:
+    """The dumps and paper homes whose table rows can differ between ``old`` and ``new``.
+
+    ``records`` rows come from a dump's cache entry plus the re-split fields
+    of its records (``wide.records_frame``), ``rejects`` rows from the cache
+    entry or the run's own extraction of an uncached file; a paper's rows
+    from its derivation, which is kept as is unless it is re-derived.
+    """
+    sources = pl.concat(
+        [
+            new.dumps.filter(pl.col("cache_key").is_in(list(added)))["source_file"],
+            old.dumps.filter(pl.col("cache_key").is_in(list(removed)))["source_file"],
+            records.filter(pl.col("fresh"))["source_file"],
+            old.uncached["source_file"],
+            new.uncached["source_file"],
+        ]
+    )
+    ids = changed_papers.implode()
+    homes = pl.concat(
+        [
+            frame.filter(pl.col("paper_id").is_in(ids))
+            .group_by("paper_id")
+            .agg(pl.col("source_file").min())["source_file"]
+            for frame in (old.records, new.records)
+        ]
+    )
+    return WriteHints(frozenset(sources.to_list()), frozenset(homes.to_list()))
+
+
+def _source_file(extraction) -> str:
+    return extraction.source["source_file"][0]
 
 
 class _Steps:

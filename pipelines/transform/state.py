@@ -82,6 +82,10 @@ DUMPS = pl.Schema({"cache_key": pl.String, "source_file": pl.String, "notes": pl
 DUMP_SOURCES = pl.Schema({"cache_key": pl.String, **SOURCES})
 DUMP_PROFILES = pl.Schema({"cache_key": pl.String, **PROFILES})
 PAPERS = pl.Schema({**PAPER_ROWS, "id_key": pl.String})
+# Dumps the tables hold without a cache entry (files that could not be read):
+# their sources and rejects rows came from the run, so the next run must know
+# them to tell which rows it changes.
+UNCACHED = pl.Schema({"source_file": pl.String})
 CONTEXT = pl.Schema({"name": pl.String, "value": pl.String})
 
 
@@ -105,6 +109,7 @@ class LinkState:
     coauthors: pl.DataFrame  # network PAIRS
     nodes: pl.DataFrame  # network NODES
     topics: pl.DataFrame  # PAPER_TOPICS
+    uncached: pl.DataFrame  # UNCACHED
 
     @classmethod
     def empty(cls) -> LinkState:
@@ -144,6 +149,7 @@ SCHEMAS = {
     "coauthors": PAIRS,
     "nodes": NODES,
     "topics": PAPER_TOPICS,
+    "uncached": UNCACHED,
 }
 
 

@@ -1,0 +1,155 @@
+"""The stage step of a refresh: the next version built and tested in a staging folder.
+
+``stage_version`` writes the tables' data files (keeping every bucket that
+did not change), builds the DuckDB file from the published one when it can,
+runs the data tests and keeps the linkage state with the version. When the
+link changed nothing and the published version was built from the same
+inputs, SQL and code, the published version stays without any of that.
+``store.promote`` then publishes a staged version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from pipelines import __version__, delta, progress, publish, store
+from pipelines.errors import PaperlakeError
+from pipelines.load import unchanged_buckets, write_tables
+from pipelines.look.report import write_version_report
+from pipelines.transform.linkage import WriteHints
+from pipelines.transform.state import LinkState
+
+if TYPE_CHECKING:
+    from pipelines.refresh import PlannedDump
+
+Tables = dict[str, pl.DataFrame | pl.LazyFrame]
+
+
+@dataclass(frozen=True)
+class StagedVersion:
+    """A built, tested version waiting in its staging folder (or none: nothing changed)."""
+
+    path: Path | None  # the staging folder; None when unchanged
+    version: str | None  # the id it will get, or the current id when unchanged
+    n_views: int
+    unchanged: bool
+
+
+def build_info(
+    plan: list[PlannedDump],
+    tables: Tables,
+    **extra: Any,
+) -> dict:
+    """What build.json records about a version: its inputs (publish adds the counts)."""
+    sources = {row["source_file"]: row for row in tables["sources"].iter_rows(named=True)}
+    inputs = []
+    for item in sorted(plan, key=lambda p: p.dump.source_file):
+        row = sources.get(item.dump.source_file, {})
+        inputs.append(
+            {
+                "source_file": item.dump.source_file,
+                "sha256": item.sha256,
+                "bytes": item.size,
+                "format": row.get("format"),
+                "capture_date": item.dump.capture_date.isoformat(),
+                "capture_date_origin": item.dump.capture_date_origin,
+                "n_records": row.get("n_records"),
+                "cache_key": item.key,
+            }
+        )
+    return {"paperlake_version": __version__, "inputs": inputs, **extra}
+
+
+def stage_version(
+    tables: Tables,
+    warehouse_dir: Path,
+    sql_dir: Path,
+    info: dict,
+    state: LinkState | None = None,
+    changed: WriteHints | None = None,
+) -> StagedVersion:
+    """Build the next version from the published one plus the changes; test it.
+
+    Table data files go straight into the Delta tables' folders (no reader
+    sees a file before a commit names it); tables and buckets that did not
+    change keep their files, and the buckets ``changed`` (an incremental
+    link's hints, from the state of the published version) leaves out are
+    not even computed. The DuckDB file is updated from a copy of the
+    published one when it can be. ``state`` (the linkage state of these
+    tables) is kept with the version, for the next run.
+
+    When the build equals the published version it is dropped and the
+    current version stays: no new version, no new bytes. That is known
+    before writing anything when the link changed nothing and the published
+    version has the same inputs, SQL and code (``_same_as_published``);
+    otherwise by the fingerprint of the files written.
+    """
+    current = store.current_version(warehouse_dir)
+    current_info: dict = {}
+    if current is not None:
+        # A damaged record must not block the next version.
+        with contextlib.suppress(PaperlakeError):
+            current_info = store.read_build_info(warehouse_dir, current)
+    if current is not None and _same_as_published(current_info, info, tables, sql_dir, changed):
+        return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
+    unchanged = unchanged_buckets(changed.sources, changed.homes) if changed else None
+    staging = store.begin_version(warehouse_dir)
+    try:
+        for name, frame in (state.frames() if state is not None else {}).items():
+            store.write_state(staging, name, frame)
+        root = store.tables_dir(warehouse_dir)
+        written = write_tables(tables, root, store.table_files(current_info), unchanged)
+        progress.checkpoint("load")
+        fingerprint = publish.fingerprint(written, sql_dir)
+        if current is not None and current_info.get("fingerprint") == fingerprint:
+            store.discard_version(staging)
+            return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
+        written = {n: delta.with_expected_version(root / n, t) for n, t in written.items()}
+        previous = None
+        if current is not None:
+            previous = publish.Previous(
+                warehouse_dir / store.VERSIONS / current / store.DATABASE, current_info
+            )
+        report = publish.finish_version(
+            staging, written, root, sql_dir, {**info, "fingerprint": fingerprint}, previous
+        )
+        # The version's report, from its own tested DuckDB file, beside it.
+        write_version_report(staging)
+    except BaseException:
+        store.discard_version(staging)
+        raise
+    version = staging.name.removeprefix(store.BUILDING)
+    return StagedVersion(staging, version, report.n_views, False)
+
+
+def _input_keys(info: dict) -> list[tuple[str, str | None]]:
+    return [(i.get("source_file"), i.get("cache_key")) for i in info.get("inputs", [])]
+
+
+def _same_as_published(
+    published: dict, info: dict, tables: Tables, sql_dir: Path, changed: WriteHints | None
+) -> bool:
+    """True when this build would equal the published version (its build record
+    ``published``), so that writing it would only find the same fingerprint.
+
+    The link ran from the published version's state and changed no row
+    (``changed.nothing``: no dump added, removed or re-split, no paper
+    re-derived, no file without a cache entry now or then), over the same
+    dumps (cache keys), into the same tables, with the same SQL, code
+    version and file layout as the published version.
+    """
+    return (
+        changed is not None
+        and changed.nothing
+        and "fingerprint" in published
+        and _input_keys(published) == _input_keys(info)
+        and published.get("paperlake_version") == __version__
+        and published.get("layout") == publish.LAYOUT
+        and published.get("sql_digest") == publish.sql_digest(sql_dir)
+        and set(store.table_files(published)) == set(tables)
+    )
