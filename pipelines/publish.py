@@ -220,18 +220,20 @@ def _update_table(
 ) -> bool:
     """Replace the rows of ``lake.<name>_data`` whose key changed between two file sets.
 
-    Returns whether the changed rows were found (and kept, ``view_updates``),
-    rather than the table reloaded whole.
+    Returns whether what the changed rows name was kept (``view_updates``): from
+    the rows of changed files, or, when most files changed and the table is
+    reloaded whole, from a comparison of row hashes.
     """
     target = qualified(LAKE, lake_table(name))
     removed = [f for f in old.files if f.name not in new.names]
     added = [f.name for f in new.files if f.name not in old.names]
     share = sum(f.rows for f in removed) / max(old.rows, 1)
     if not key or (share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS):
-        con.execute(f"delete from {target}")
         paths = _paths(tables_dir, name, [f.name for f in new.files])
+        kept = view_updates.keep_changed_rows_of_reload(con, name, target, paths)
+        con.execute(f"delete from {target}")
         con.execute(f"insert into {target} select * from read_parquet(?)", [paths])
-        return False
+        return kept
     for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
         rows = identifier(temp)
         con.execute(f"create or replace temp table {rows} as select * from {target} limit 0")

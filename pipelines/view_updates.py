@@ -79,6 +79,36 @@ def keep_changed_rows(con: duckdb.DuckDBPyConnection, name: str) -> None:
     )
 
 
+def keep_changed_rows_of_reload(
+    con: duckdb.DuckDBPyConnection, name: str, table: str, paths: list[str]
+) -> bool:
+    """Keep what the changed rows of table ``name`` name when it is reloaded whole:
+    its stored rows (``table``, still the old ones) against the new data files
+    ``paths``, compared by each row's hash (DuckDB's 64-bit ``hash`` of the row);
+    a diff of whole rows would read every abstract twice. Returns whether they
+    were kept (only for the tables in TRACKED)."""
+    if name not in TRACKED:
+        return False
+    columns = ", ".join(identifier(c) for c in TRACKED[name])
+    target = identifier(changed_rows(name))
+    con.execute(
+        f"create or replace temp table old_hashes as select {columns}, hash(r) as h from {table} r"
+    )
+    con.execute(
+        f"create or replace temp table new_hashes as "
+        f"select {columns}, hash(r) as h from read_parquet(?) r",
+        [paths],
+    )
+    # identifiers only: the table and column names through identifier()/qualified()
+    con.execute(
+        f"create or replace temp table {target} as select distinct {columns} from ("
+        f"(select * from old_hashes except all select * from new_hashes) "
+        f"union all (select * from new_hashes except all select * from old_hashes))"
+    )
+    con.execute("drop table old_hashes; drop table new_hashes")
+    return True
+
+
 def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute(

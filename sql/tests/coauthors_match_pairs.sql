@@ -18,22 +18,25 @@ both_ways as (
            n_papers, fractional_weight, first_year, last_year, n_papers_truncated
     from pairs
 ),
-expected as (
-    select author_id, count(*) as n, sum(n_papers) as papers,
-           sum(fractional_weight) as weight, min(first_year) as y0, max(last_year) as y1,
-           sum(n_papers_truncated) as truncated, sum(hash(coauthor_id)) as ids
+sides as (
+    select 'expected' as side, author_id, coauthor_id, n_papers, fractional_weight,
+           first_year, last_year, n_papers_truncated
     from both_ways
-    where author_id in (select author_id from scope_coauthor_pairs)
-    group by author_id
+    union all
+    select 'listed', author_id, coauthor_id, n_papers, fractional_weight,
+           first_year, last_year, n_papers_truncated
+    from coauthors
 ),
-listed as (
-    select author_id, count(*) as n, sum(n_papers) as papers,
+sums as (
+    select side, author_id, count(*) as n, sum(n_papers) as papers,
            sum(fractional_weight) as weight, min(first_year) as y0, max(last_year) as y1,
            sum(n_papers_truncated) as truncated, sum(hash(coauthor_id)) as ids
-    from coauthors
+    from sides
     where author_id in (select author_id from scope_coauthor_pairs)
-    group by author_id
-)
+    group by side, author_id
+),
+expected as (select * from sums where side = 'expected'),
+listed as (select * from sums where side = 'listed')
 select 'figures differ' as problem, coalesce(e.author_id, l.author_id) as author_id
 from expected e
 full outer join listed l using (author_id)
