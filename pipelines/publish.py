@@ -220,20 +220,33 @@ def _update_table(
 ) -> bool:
     """Replace the rows of ``lake.<name>_data`` whose key changed between two file sets.
 
-    Returns whether what the changed rows name was kept (``view_updates``): from
-    the rows of changed files, or, when most files changed and the table is
-    reloaded whole, from a comparison of row hashes.
+    The changed rows are those of the changed files that differ; when most
+    files changed (one dump can touch every bucket of a paper table), those
+    whose row hash differs between the stored rows and the new files, so that
+    only their keys are replaced rather than the table loaded again. Returns
+    whether what the changed rows name was kept (``view_updates``).
     """
     target = qualified(LAKE, lake_table(name))
     removed = [f for f in old.files if f.name not in new.names]
     added = [f.name for f in new.files if f.name not in old.names]
     share = sum(f.rows for f in removed) / max(old.rows, 1)
-    if not key or (share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS):
+    if not key:
         paths = _paths(tables_dir, name, [f.name for f in new.files])
-        kept = view_updates.keep_changed_rows_of_reload(con, name, target, paths)
         con.execute(f"delete from {target}")
         con.execute(f"insert into {target} select * from read_parquet(?)", [paths])
-        return kept
+        return False
+    match = " and ".join(f"t.{identifier(c)} is not distinct from k.{identifier(c)}" for c in key)
+    if share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS:
+        paths = _paths(tables_dir, name, [f.name for f in new.files])
+        view_updates.changed_by_hash(con, name, (LAKE, lake_table(name)), paths, key)
+        con.execute(f"delete from {target} t using changed_keys k where {match}")
+        con.execute(
+            f"insert into {target} select t.* from read_parquet(?) t "
+            f"semi join changed_keys k on {match}",
+            [paths],
+        )
+        con.execute("drop table changed_keys")
+        return True
     for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
         rows = identifier(temp)
         con.execute(f"create or replace temp table {rows} as select * from {target} limit 0")
@@ -241,7 +254,6 @@ def _update_table(
             paths = _paths(tables_dir, name, names)
             con.execute(f"insert into {rows} select * from read_parquet(?)", [paths])
     columns = ", ".join(identifier(c) for c in key)
-    match = " and ".join(f"t.{identifier(c)} is not distinct from k.{identifier(c)}" for c in key)
     con.execute(
         f"create or replace temp table changed_keys as "
         f"select {columns} from (select * from old_rows except all select * from new_rows) "
@@ -436,8 +448,7 @@ def _scope(con, graph: SqlGraph, tables: set[str], changed: set[str], diffed: se
 
 
 def _update_rows(con, marts: list[Mart]) -> list[str]:
-    stored = {m.name: qualified(MATERIALIZED, stored_rows(m.name)) for m in marts}
-    view_updates.update_rows(con, marts, stored, _apply)
+    view_updates.update_rows(con, marts, lambda view: (MATERIALIZED, stored_rows(view)), _apply)
     return [m.name for m in marts]
 
 

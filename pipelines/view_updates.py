@@ -79,18 +79,22 @@ def keep_changed_rows(con: duckdb.DuckDBPyConnection, name: str) -> None:
     )
 
 
-def keep_changed_rows_of_reload(
-    con: duckdb.DuckDBPyConnection, name: str, table: str, paths: list[str]
-) -> bool:
-    """Keep what the changed rows of table ``name`` name when it is reloaded whole:
-    its stored rows (``table``, still the old ones) against the new data files
-    ``paths``, compared by each row's hash (DuckDB's 64-bit ``hash`` of the row);
-    a diff of whole rows would read every abstract twice. Returns whether they
-    were kept (only for the tables in TRACKED)."""
-    if name not in TRACKED:
-        return False
-    columns = ", ".join(identifier(c) for c in TRACKED[name])
-    target = identifier(changed_rows(name))
+def changed_by_hash(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    stored: tuple[str, str],
+    paths: list[str],
+    key: tuple[str, ...],
+) -> None:
+    """The changed rows of table ``name`` when most of its files changed: its stored
+    rows (``stored``: schema and table, still the old rows) against the new data
+    files ``paths``, compared by each row's 64-bit hash (a diff of whole rows
+    would read every abstract twice). Leaves their keys in temp table ``changed_keys``, and keeps
+    what they name when the table is in TRACKED."""
+    names = list(dict.fromkeys([*key, *TRACKED.get(name, ())]))
+    columns = ", ".join(identifier(c) for c in names)
+    table = qualified(*stored)
+    # identifiers only: the names through identifier()/qualified()
     con.execute(
         f"create or replace temp table old_hashes as select {columns}, hash(r) as h from {table} r"
     )
@@ -99,14 +103,23 @@ def keep_changed_rows_of_reload(
         f"select {columns}, hash(r) as h from read_parquet(?) r",
         [paths],
     )
-    # identifiers only: the table and column names through identifier()/qualified()
     con.execute(
-        f"create or replace temp table {target} as select distinct {columns} from ("
-        f"(select * from old_hashes except all select * from new_hashes) "
-        f"union all (select * from new_hashes except all select * from old_hashes))"
+        "create or replace temp table changed_hashes as "
+        "(select * from old_hashes except all select * from new_hashes) "
+        "union all (select * from new_hashes except all select * from old_hashes)"
     )
-    con.execute("drop table old_hashes; drop table new_hashes")
-    return True
+    keys = ", ".join(identifier(c) for c in key)
+    con.execute(
+        f"create or replace temp table changed_keys as select distinct {keys} from changed_hashes"
+    )
+    if name in TRACKED:
+        tracked = ", ".join(identifier(c) for c in TRACKED[name])
+        target = identifier(changed_rows(name))
+        con.execute(
+            f"create or replace temp table {target} as "
+            f"select distinct {tracked} from changed_hashes"
+        )
+    con.execute("drop table old_hashes; drop table new_hashes; drop table changed_hashes")
 
 
 def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -165,23 +178,15 @@ def is_small(con: duckdb.DuckDBPyConnection, n_scope: int) -> bool:
     return n_scope <= WHOLE_SHARE * n_authors
 
 
-def _belongs(mart: Mart) -> str:
-    """A condition: the row belongs to an author in the view's scope."""
-    scope = identifier(scope_of(mart.name))
-    return " or ".join(
-        f"{identifier(c)} in (select author_id from {scope})" for c in mart.incremental
-    )
-
-
 def update_rows(
     con: duckdb.DuckDBPyConnection,
     marts: list[Mart],
-    stored: dict[str, str],
+    stored: Callable[[str], tuple[str, str]],
     apply: Callable[[duckdb.DuckDBPyConnection, Path], None],
 ) -> None:
     """Recompute the scope's rows of each incremental view in ``marts``.
 
-    ``stored``: each view's table of stored rows (qualified); ``apply(con, path)``
+    ``stored(view)``: the (schema, table) of a view's stored rows; ``apply(con, path)``
     runs a SQL file. The views' own SQL runs in an attached in-memory database
     whose shadowed relations hold only the rows of the scopes' papers (the
     union of the views' scopes); names it lacks resolve to the warehouse's own
@@ -201,18 +206,16 @@ def update_rows(
             "where author_id in (select author_id from scope_union)"
         )
         printed = qualified(SCOPE_DATABASE, "main", "paper_authors")
-        shadow = {
-            "papers": "paper_id in (select paper_id from scope_papers)",
-            "authors": (
-                f"author_id in (select author_id from {printed} "
-                "union select author_id from scope_union)"
-            ),
-        }
         # paper_authors first: the author relations keep the authors it names.
         for name in sorted(SHADOWED, key=lambda n: (SHADOWED[n] != "papers", n)):
             target = qualified(SCOPE_DATABASE, "main", name)
             source = qualified(home, "main", name)
-            where = shadow[SHADOWED[name]]
+            where = "paper_id in (select paper_id from scope_papers)"
+            if SHADOWED[name] == "authors":
+                where = (
+                    f"author_id in (select author_id from {printed} "
+                    "union select author_id from scope_union)"
+                )
             # identifiers only: names through qualified(); the conditions are constants above
             con.execute(f"create table {target} as select * from {source} where {where}")
         con.execute(f"use {scope_db}")  # identifiers only
@@ -225,7 +228,12 @@ def update_rows(
             con.execute(f"use {identifier(home)}")  # identifiers only
             con.execute("reset search_path")
         for mart in marts:
-            rows, belongs = stored[mart.name], _belongs(mart)
+            rows = qualified(*stored(mart.name))
+            scope = identifier(scope_of(mart.name))
+            # The row belongs to an author in the view's scope.
+            belongs = " or ".join(
+                f"{identifier(c)} in (select author_id from {scope})" for c in mart.incremental
+            )
             computed = qualified(SCOPE_DATABASE, "main", mart.name)
             # identifiers only: names through identifier()/qualified()
             con.execute(f"delete from {rows} where {belongs}")
