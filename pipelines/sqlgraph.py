@@ -3,7 +3,6 @@ analysis view is kept (quirks as data: read from each file's header comment).
 
 A mart's header may say, besides what a row is:
 
-- ``Key: (a, b).`` its key, which is also the order of its rows;
 - ``Materialized: no`` for a view cheap enough to compute when read (a union
   over another mart's stored rows): it keeps no rows of its own;
 - ``Incremental: author_id_a, author_id_b`` for a view whose rows belong to
@@ -69,17 +68,15 @@ class Mart:
 
     name: str
     path: Path
-    key: tuple[str, ...]  # also the order of its rows
     materialized: bool = True
     incremental: tuple[str, ...] = ()  # author columns its rows belong to
 
     @classmethod
     def of(cls, path: Path) -> Mart:
         header = _header(path.read_text(encoding="utf-8"))
-        key = _columns(re.search(r"Key: \(?([a-z0-9_, ]+)\)?", header))
         stored = re.search(r"Materialized: no\b", header) is None
         incremental = _columns(re.search(r"Incremental: ([a-z0-9_, ]+)", header))
-        return cls(path.stem, path, key, stored, incremental)
+        return cls(path.stem, path, stored, incremental)
 
 
 def marts_of(sql_dir: Path) -> list[Mart]:

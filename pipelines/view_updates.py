@@ -135,8 +135,9 @@ def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def scope_every_author(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
     """The view's scope as every author (a full build, or a change not followed)."""
     scope = identifier(scope_of(mart.name))
-    # identifiers only: the relation's name through identifier()
-    con.execute(f"create or replace temp view {scope} as select author_id from authors")
+    con.execute(
+        f"create or replace temp view {scope} as select author_id from authors"
+    )  # identifiers only
 
 
 def default_scopes(con: duckdb.DuckDBPyConnection, marts: list[Mart]) -> None:
@@ -151,8 +152,7 @@ def find_touched(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     for name, columns in TRACKED.items():
         table = identifier(changed_rows(name))
         typed = ", ".join(f"{identifier(c)} varchar" for c in columns)
-        # identifiers only: the table and column names through identifier()
-        con.execute(f"create temp table if not exists {table} ({typed})")
+        con.execute(f"create temp table if not exists {table} ({typed})")  # identifiers only
     path = sql_dir / TOUCHED_SQL
     try:
         con.execute(path.read_text(encoding="utf-8"))
@@ -169,7 +169,7 @@ def scope_touched(con: duckdb.DuckDBPyConnection, mart: Mart, tables: set[str]) 
         "from touched_authors where list_contains(?, table_name) order by author_id",
         [sorted(tables)],
     )
-    return int(con.execute(f"select count(*) from {scope}").fetchone()[0])
+    return int(con.execute(f"select count(*) from {scope}").fetchone()[0])  # identifiers only
 
 
 def is_small(con: duckdb.DuckDBPyConnection, n_scope: int) -> bool:
@@ -199,8 +199,7 @@ def update_rows(
     scopes = " union ".join(f"select author_id from {identifier(scope_of(m.name))}" for m in marts)
     con.execute(f"attach ':memory:' as {scope_db}")  # identifiers only
     try:
-        # identifiers only: the scopes' names through identifier()
-        con.execute(f"create temp table scope_union as {scopes}")
+        con.execute(f"create temp table scope_union as {scopes}")  # identifiers only
         con.execute(
             "create temp table scope_papers as select distinct paper_id from paper_authors "
             "where author_id in (select author_id from scope_union)"
@@ -216,11 +215,13 @@ def update_rows(
                     f"author_id in (select author_id from {printed} "
                     "union select author_id from scope_union)"
                 )
-            # identifiers only: names through qualified(); the conditions are constants above
-            con.execute(f"create table {target} as select * from {source} where {where}")
+            # The names come through qualified(); the conditions are the constants above.
+            con.execute(
+                f"create table {target} as select * from {source} where {where}"
+            )  # identifiers only
         con.execute(f"use {scope_db}")  # identifiers only
         path = f"{SCOPE_DATABASE}.main,{identifier(home)}.main"
-        con.execute(f"set search_path = {literal(path)}")
+        con.execute(f"set search_path = {literal(path)}")  # identifiers only
         try:
             for mart in marts:
                 apply(con, mart.path)
