@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ import duckdb
 from pipelines import __version__, progress, view_updates
 from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
-from pipelines.load import TABLES
+from pipelines.load import HINTED_BY_PAPER, TABLES
 from pipelines.sqlgraph import (
     LAYERS,
     Mart,
@@ -63,6 +64,9 @@ RELOAD_SHARE = 0.5
 # Tables this small are diffed whatever share changed: the changed rows are
 # cheap to find, and row-level view updates need them.
 ALWAYS_DIFF_ROWS = 100_000
+# Tables whose rows belong to one paper each and change only when the link
+# re-derives or removes it (``linkage.WriteHints.papers``).
+PAPER_ROWS = (*HINTED_BY_PAPER, "paper_sources")
 # Rows deleted in place leave free blocks behind: once a file updated in place
 # has grown past this multiple of its size when last built in full, the next
 # build is a full one again.
@@ -93,6 +97,10 @@ class BuildReport:
     updated_views: list[str] = field(default_factory=list)
     # Authors in each incremental view's scope (absent: every author).
     scopes: dict[str, int] = field(default_factory=dict)
+    # How each changed table's changed rows were found: "files" (rows of the
+    # changed files compared), "papers" (only the re-derived papers' rows of
+    # them), "hashes" (row hashes of the whole table) or "reloaded" (no key).
+    row_diffs: dict[str, str] = field(default_factory=dict)
     tests_run: int = 0
     # Size of the file when it was last built in full (incremental builds grow it).
     full_build_bytes: int = 0
@@ -104,6 +112,7 @@ class BuildReport:
             "recomputed_views": self.recomputed_views,
             "updated_views": self.updated_views,
             "scopes": self.scopes,
+            "row_diffs": self.row_diffs,
             "tests_run": self.tests_run,
             "full_build_bytes": self.full_build_bytes,
         }
@@ -216,15 +225,25 @@ def _load_table(con, tables_dir: Path, name: str, files: TableFiles) -> None:
 
 
 def _update_table(
-    con, tables_dir: Path, name: str, old: TableFiles, new: TableFiles, key: tuple[str, ...]
-) -> bool:
+    con,
+    tables_dir: Path,
+    name: str,
+    old: TableFiles,
+    new: TableFiles,
+    key: tuple[str, ...],
+    by_paper: bool = False,
+) -> str:
     """Replace the rows of ``lake.<name>_data`` whose key changed between two file sets.
 
-    The changed rows are those of the changed files that differ; when most
-    files changed (one dump can touch every bucket of a paper table), those
-    whose row hash differs between the stored rows and the new files, so that
+    The changed rows are those of the changed files that differ. With
+    ``by_paper`` (the link named the papers whose rows can differ, in temp
+    table ``changed_papers``) only those papers' rows of the changed files
+    are compared, however many files changed: one dump's papers touch most
+    buckets of a paper table. Otherwise, when most files changed, the rows
+    whose hash differs between the stored rows and the new files, so that
     only their keys are replaced rather than the table loaded again. Returns
-    whether what the changed rows name was kept (``view_updates``).
+    how the changed rows were found (``BuildReport.row_diffs``); all but
+    "reloaded" keep what they name (``view_updates``).
     """
     target = qualified(LAKE, lake_table(name))
     removed = [f for f in old.files if f.name not in new.names]
@@ -234,9 +253,9 @@ def _update_table(
         paths = _paths(tables_dir, name, [f.name for f in new.files])
         con.execute(f"delete from {target}")
         con.execute(f"insert into {target} select * from read_parquet(?)", [paths])
-        return False
+        return "reloaded"
     match = " and ".join(f"t.{identifier(c)} is not distinct from k.{identifier(c)}" for c in key)
-    if share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS:
+    if not by_paper and share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS:
         paths = _paths(tables_dir, name, [f.name for f in new.files])
         view_updates.changed_by_hash(con, name, (LAKE, lake_table(name)), paths, key)
         con.execute(f"delete from {target} t using changed_keys k where {match}")
@@ -246,13 +265,15 @@ def _update_table(
             [paths],
         )
         con.execute("drop table changed_keys")
-        return True
+        return "hashes"
+    only = "where paper_id in (select paper_id from changed_papers)" if by_paper else ""
     for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
         rows = identifier(temp)
         con.execute(f"create or replace temp table {rows} as select * from {target} limit 0")
         if names:
             paths = _paths(tables_dir, name, names)
-            con.execute(f"insert into {rows} select * from read_parquet(?)", [paths])
+            insert = f"insert into {rows} select * from read_parquet(?) {only}"
+            con.execute(insert, [paths])  # identifiers only: paths bound
     columns = ", ".join(identifier(c) for c in key)
     con.execute(
         f"create or replace temp table changed_keys as "
@@ -265,7 +286,7 @@ def _update_table(
     )
     view_updates.keep_changed_rows(con, name)
     con.execute("drop table old_rows; drop table new_rows; drop table changed_keys")
-    return True
+    return "papers" if by_paper else "files"
 
 
 @dataclass(frozen=True)
@@ -304,8 +325,13 @@ def build_database(
     database_path: Path,
     sql_dir: Path,
     previous: Previous | None = None,
+    changed_papers: Collection[str] | None = None,
 ) -> BuildReport:
     """Build and test the DuckDB file at ``database_path``, from ``previous`` when it can.
+
+    ``changed_papers``: the papers an incremental link re-derived or removed
+    (``WriteHints.papers``), when the tables come from such a link from
+    ``previous``'s state; only their rows of the paper tables are compared.
 
     Raises PaperlakeError naming the file when a data test fails or the file
     cannot be written; nothing is left at ``database_path`` then.
@@ -325,7 +351,9 @@ def build_database(
                 raise PaperlakeError(
                     f"{tmp}: could not be written: {err.strerror or err}"
                 ) from None
-            report = _update(tmp, scratch, tables, tables_dir, sql_dir, previous, graph)
+            report = _update(
+                tmp, scratch, tables, tables_dir, sql_dir, previous, graph, changed_papers
+            )
         else:
             report = _build(tmp, scratch, tables, tables_dir, sql_dir, graph)
     except duckdb.Error as err:
@@ -392,7 +420,9 @@ def _build(tmp, scratch, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildR
     return BuildReport(n_views, "full", sorted(tables), names, tests_run=n_tests)
 
 
-def _update(tmp, scratch, tables, tables_dir, sql_dir, previous, graph: SqlGraph) -> BuildReport:
+def _update(
+    tmp, scratch, tables, tables_dir, sql_dir, previous, graph: SqlGraph, papers
+) -> BuildReport:
     old = previous.tables()
     changed = sorted(n for n, t in tables.items() if not t.same_content(old[n]))
     affected = graph.affected(set(changed))
@@ -401,13 +431,21 @@ def _update(tmp, scratch, tables, tables_dir, sql_dir, previous, graph: SqlGraph
     progress.start("publish", len(changed) + len(marts) + 1)
     con = _connect(tmp, scratch)
     try:
-        diffed = set()
+        diffs = {}
+        if papers is not None:
+            con.execute(
+                "create temp table changed_papers as select unnest(?::varchar[]) as paper_id",
+                [sorted(papers)],
+            )
         for name in changed:
             key = TABLES[name].order if name in TABLES else ()
-            if _update_table(con, tables_dir, name, old[name], tables[name], key):
-                diffed.add(name)
+            by_paper = papers is not None and name in PAPER_ROWS
+            diffs[name] = _update_table(
+                con, tables_dir, name, old[name], tables[name], key, by_paper
+            )
             progress.advance("publish")
         view_updates.find_touched(con, sql_dir)
+        diffed = {name for name, how in diffs.items() if how != "reloaded"}
         scopes = _scope(con, graph, set(tables), set(changed), diffed)
         recomputed, updated, pending = [], [], []
         for mart in marts:
@@ -427,7 +465,14 @@ def _update(tmp, scratch, tables, tables_dir, sql_dir, previous, graph: SqlGraph
     finally:
         con.close()
     return BuildReport(
-        n_views, "incremental", changed, recomputed, updated, scopes, tests_run=len(tests)
+        n_views,
+        "incremental",
+        changed,
+        recomputed,
+        updated,
+        scopes,
+        dict(sorted(diffs.items())),
+        tests_run=len(tests),
     )
 
 
@@ -485,13 +530,16 @@ def finish_version(
     sql_dir: Path,
     info: dict[str, Any],
     previous: Previous | None = None,
+    changed_papers: Collection[str] | None = None,
 ) -> BuildReport:
     """Build the DuckDB file in ``staging``, run the data tests, write build.json.
 
-    ``tables`` carry the Delta version each table will have once committed.
+    ``tables`` carry the Delta version each table will have once committed;
+    ``changed_papers`` as for ``build_database``.
     Raises PaperlakeError (nothing published) when a test fails.
     """
-    report = build_database(tables, tables_dir, staging / DATABASE, sql_dir, previous)
+    database = staging / DATABASE
+    report = build_database(tables, tables_dir, database, sql_dir, previous, changed_papers)
     record = {
         **info,
         "version": staging.name.removeprefix(BUILDING),

@@ -115,9 +115,9 @@ def stage_version(
             previous = publish.Previous(
                 warehouse_dir / store.VERSIONS / current / store.DATABASE, current_info
             )
-        report = publish.finish_version(
-            staging, written, root, sql_dir, {**info, "fingerprint": fingerprint}, previous
-        )
+        record = {**info, "fingerprint": fingerprint}
+        papers = changed.papers if changed is not None else None
+        report = publish.finish_version(staging, written, root, sql_dir, record, previous, papers)
         # The version's report, from its own tested DuckDB file, beside it.
         write_version_report(staging)
     except BaseException:

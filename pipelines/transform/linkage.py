@@ -94,10 +94,15 @@ class WriteHints:
     redone, or without a cache entry in this run or the last one.
     ``homes``: the home dump (smallest source_file) of each paper re-derived
     or removed, before and after the change.
+    ``papers``: the ids of those papers. Every row of a paper table, and of
+    ``paper_sources``, whose paper_id is outside it equals the published
+    version's (a record that moves between papers re-derives both), so
+    publish compares only these papers' rows (``publish``, ``_update_table``).
     """
 
     sources: frozenset[str]
     homes: frozenset[str]
+    papers: frozenset[str] = frozenset()
 
     @property
     def nothing(self) -> bool:
@@ -306,7 +311,8 @@ def _write_hints(
             for frame in (old.records, new.records)
         ]
     )
-    return WriteHints(frozenset(sources.to_list()), frozenset(homes.to_list()))
+    papers = frozenset(changed_papers.to_list())
+    return WriteHints(frozenset(sources.to_list()), frozenset(homes.to_list()), papers)
 
 
 def _source_file(extraction) -> str:
