@@ -133,6 +133,20 @@ def unchanged_buckets(sources: Collection[str], homes: Collection[str]) -> dict[
     return unchanged
 
 
+@dataclass(frozen=True)
+class PaperRows:
+    """New rows of some papers in the paper tables (``HINTED_BY_PAPER``).
+
+    ``papers``: the ids of the papers re-derived or removed; ``tables``:
+    their rows per table (a removed paper has none). Every other paper's
+    rows are those of the published files (``linkage.WriteHints``), so a
+    bucket is written as its published rows with these papers' replaced.
+    """
+
+    papers: frozenset[str]
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame]
+
+
 def _write_parquet(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer, compression="zstd", statistics=True)
@@ -273,6 +287,7 @@ def write_table(
     previous: TableFiles | None = None,
     unchanged: Collection[int] = (),
     homes: _Homes | None = None,
+    patch: tuple[frozenset[str], pl.DataFrame | pl.LazyFrame] | None = None,
 ) -> TableFiles:
     """Write one table's data files, bucket by bucket; return its file set.
 
@@ -281,7 +296,10 @@ def write_table(
     table reads only the dumps of the other buckets; the hint is ignored when
     the schema or bucket count differs, or a file it would keep is gone. A
     LazyFrame is split into buckets in one read (spilled per bucket), so only
-    one bucket's rows are in memory at a time.
+    one bucket's rows are in memory at a time. ``patch`` (a paper table: the
+    ids of the papers whose rows changed, and those rows) writes each other
+    bucket as its published rows with those papers' replaced, without
+    computing ``frame``.
     """
     schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
     layout = layout_of(name, schema.names())
@@ -302,7 +320,9 @@ def write_table(
             if all((table_dir / file.name).is_file() for file in kept):
                 reuse[bucket] = kept
     files: list[DataFile] = []
-    if layout.split_by == ONE_FILE:
+    if patch is not None and layout.split_by == BY_PAPER and before and _on_disk(before, table_dir):
+        files = _patched(schema, layout, patch, before, reuse, table_dir, homes)
+    elif layout.split_by == ONE_FILE:
         if reuse.get(0):
             files = reuse[0]
         else:
@@ -310,8 +330,7 @@ def write_table(
             part = _sorted(whole, layout.order)
             files = [write_data_file(part, 0, table_dir, layout.order, before.get(0, ()))]
         return TableFiles(tuple(files), table_schema, layout.buckets)
-
-    if isinstance(frame, pl.DataFrame):
+    elif isinstance(frame, pl.DataFrame):
         keyed = _with_key(
             frame.select(sorted({*layout.order, *_needs(layout)})).lazy(), layout, homes
         )
@@ -362,6 +381,49 @@ def write_table(
         files = [write_data_file(empty, 0, table_dir, layout.order)]
     files.sort(key=lambda f: (f.bucket, f.name))
     return TableFiles(tuple(files), table_schema, layout.buckets)
+
+
+def _on_disk(before: Mapping[int, list[DataFile]], table_dir: Path) -> bool:
+    return all((table_dir / f.name).is_file() for files in before.values() for f in files)
+
+
+def _patched(
+    schema: pl.Schema,
+    layout: TableLayout,
+    patch: tuple[frozenset[str], pl.DataFrame | pl.LazyFrame],
+    before: Mapping[int, list[DataFile]],
+    reuse: Mapping[int, list[DataFile]],
+    table_dir: Path,
+    homes: _Homes,
+) -> list[DataFile]:
+    """A paper table's files as the published rows of each bucket with the papers
+    ``patch`` names replaced by its rows (see ``write_table``)."""
+    papers, rows = patch
+    new = _with_key(rows.lazy().select(schema.names()), layout, homes).collect()
+    mapping = _bucket_map(new["_key"], layout.buckets)
+    new = new.join(mapping, on="_key", how="left", maintain_order="left").drop("_key")
+    by_bucket = new.partition_by("_bucket", as_dict=True, include_key=False)
+    gone = pl.col("paper_id").is_in(pl.Series(sorted(papers), dtype=pl.String).implode())
+    files: list[DataFile] = []
+    for bucket in sorted({*before, *(int(b) for (b,) in by_bucket)}):
+        if bucket in reuse:
+            files += reuse[bucket]
+            continue
+        parts = (
+            [
+                pl.read_parquet([table_dir / f.name for f in before.get(bucket, [])])
+                .filter(~gone)
+                .cast(dict(schema))
+            ]
+            if bucket in before
+            else []
+        )
+        parts += [by_bucket[(bucket,)]] if (bucket,) in by_bucket else []
+        part = pl.concat(parts).sort(layout.order, nulls_last=True, maintain_order=True)
+        if part.height:
+            old = before.get(bucket, ())
+            files.append(write_data_file(part, bucket, table_dir, layout.order, old))
+    return files
 
 
 # Rows a LazyFrame is read in when it is split into buckets.
@@ -420,13 +482,15 @@ def write_tables(
     tables_dir: Path,
     previous: Mapping[str, TableFiles] | None = None,
     unchanged: Mapping[str, Collection[int]] | None = None,
+    paper_rows: PaperRows | None = None,
 ) -> dict[str, TableFiles]:
     """Write every table's data files under ``tables_dir/<table>/``; return the file sets.
 
     ``tables`` may hold DataFrames or LazyFrames. ``previous`` are the published
     version's file sets and ``unchanged`` the buckets per table the caller knows
     did not change (see ``source_buckets``): those keep their files without
-    being computed. Without hints every bucket is written, and a bucket whose
+    being computed; ``paper_rows`` patch the other buckets of the paper tables
+    (``PaperRows``). Without hints every bucket is written, and a bucket whose
     rows did not change gets the same name, so its file is simply kept.
     """
     previous, unchanged = previous or {}, unchanged or {}
@@ -441,9 +505,18 @@ def write_tables(
             previous.get(name),
             unchanged.get(name, ()),
             homes,
+            _patch_of(paper_rows, name),
         )
         progress.advance("load")
     return written
+
+
+def _patch_of(
+    paper_rows: PaperRows | None, name: str
+) -> tuple[frozenset[str], pl.DataFrame | pl.LazyFrame] | None:
+    if paper_rows is None or name not in paper_rows.tables:
+        return None
+    return paper_rows.papers, paper_rows.tables[name]
 
 
 def write_text(text: str, path: Path) -> None:

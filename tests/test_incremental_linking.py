@@ -5,8 +5,10 @@ across dumps, and a weak collapsed-page split that a name in another dump
 rescues) is added, changed and removed in random order. After every step the
 refresh links from the previous step's state, kept as Parquet the way a
 version keeps it, and from nothing; both must write the same Parquet bytes,
-the incremental side into the previous step's files with the link's hints,
-so that a bucket the hints wrongly call unchanged keeps a stale file.
+the incremental side into the previous step's files with the link's hints
+(buckets kept, and the changed papers' rows patched into the published rows
+of the other buckets), so that a bucket the hints wrongly call unchanged
+keeps a stale file and a paper they wrongly leave out keeps stale rows.
 Copies of a dump under other names and a tiny block-size cap make blocks cross
 the cap in both directions.
 """
@@ -166,6 +168,11 @@ def _hinted(result) -> dict[str, set[int]] | None:
     return None if changed is None else load.unchanged_buckets(changed.sources, changed.homes)
 
 
+def _patches(result) -> load.PaperRows | None:
+    changed = result.changed
+    return None if changed is None else load.PaperRows(changed.papers, changed.paper_rows)
+
+
 def _edit(data: bytes, how: int) -> bytes:
     """A changed dump: cut after some of its lines, or a title word replaced."""
     lines = data.decode("utf-8", "replace").splitlines()
@@ -252,7 +259,7 @@ def test_incremental_equals_from_scratch(
         scratch = _link(raw, cache_dir, None)
         expected = _bytes(scratch.tables, tmp_path / "new")
         assert _bytes(result.tables, tmp_path / "inc") == expected
-        written = write_tables(result.tables, kept, written, _hinted(result))
+        written = write_tables(result.tables, kept, written, _hinted(result), _patches(result))
         assert _files(written, kept) == expected
         for name, frame in result.state.frames().items():
             assert frame.equals(scratch.state.frames()[name]), name
@@ -427,6 +434,16 @@ def test_a_new_dump_computes_only_its_buckets_of_the_wide_tables(
     assert kept and kept <= set(before["records"].files)
     plain = write_tables(result.tables, tmp_path / "plain")
     assert _files(hinted, folder) == _files(plain, tmp_path / "plain")
+
+    # With the changed papers' rows, the paper tables are patched, not computed:
+    # the papers table is not spilled (every abstract read), and the bytes are the same.
+    spilled.clear()
+    monkeypatch.setattr(load, "_spilled_buckets", spy)
+    patched = write_tables(result.tables, folder, before, _hinted(result), _patches(result))
+    monkeypatch.undo()
+    assert "papers" not in spilled and "records" in spilled
+    assert set(result.changed.paper_rows) == set(load.HINTED_BY_PAPER)
+    assert _files(patched, folder) == _files(plain, tmp_path / "plain")
 
 
 def test_full_links_give_no_hints(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -98,11 +98,18 @@ class WriteHints:
     ``paper_sources``, whose paper_id is outside it equals the published
     version's (a record that moves between papers re-derives both), so
     publish compares only these papers' rows (``publish``, ``_update_table``).
+    ``paper_rows``: those papers' rows of each paper table (a removed paper
+    has none), so that the writer patches the published files of a bucket
+    instead of computing it whole (the papers' abstracts are read only for
+    these papers).
     """
 
     sources: frozenset[str]
     homes: frozenset[str]
     papers: frozenset[str] = frozenset()
+    paper_rows: dict[str, pl.DataFrame | pl.LazyFrame] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def nothing(self) -> bool:
@@ -266,6 +273,9 @@ def relink(
     hints = None
     if mode == "incremental":
         hints = _write_hints(base, state, added, removed, records, changed_papers)
+        hints = replace(
+            hints, paper_rows=_paper_rows(tables, source, papers, records, changed_papers)
+        )
     return LinkResult(
         tables,
         state,
@@ -313,6 +323,25 @@ def _write_hints(
     )
     papers = frozenset(changed_papers.to_list())
     return WriteHints(frozenset(sources.to_list()), frozenset(homes.to_list()), papers)
+
+
+def _paper_rows(
+    tables: dict[str, pl.DataFrame | pl.LazyFrame],
+    source: Source,
+    papers: pl.DataFrame,
+    records: pl.DataFrame,
+    changed_papers: pl.Series,
+) -> dict[str, pl.DataFrame | pl.LazyFrame]:
+    """The rows of ``changed_papers`` in each paper table (``WriteHints.paper_rows``)."""
+    mine = pl.col("paper_id").is_in(changed_papers.implode())
+    rows: dict[str, pl.DataFrame | pl.LazyFrame] = {
+        # Built from these papers alone, so only their abstracts' dumps are read.
+        "papers": papers_frame(source, papers.filter(mine), records)
+    }
+    for name in ("paper_authors", "paper_field_sources", "paper_topics"):
+        if name in tables:
+            rows[name] = tables[name].filter(mine)
+    return rows
 
 
 def _source_file(extraction) -> str:
