@@ -3,11 +3,11 @@
 A table's rows are split into buckets by a stable key, so that a change in
 a few dumps rewrites a few files and the rest keep theirs:
 
-- per-dump tables (sources, records, rejects, profiles, paper_sources,
-  profile_owners) by their ``source_file``;
-- paper tables (papers, paper_authors, paper_field_sources, paper_topics) by
-  the paper's *home dump*, the smallest ``source_file`` among its records, so
-  that the new papers of a new dump land in one file;
+- per-dump tables (sources, records, rejects, profiles, profile_owners) by
+  their ``source_file``;
+- paper tables (papers, paper_authors, paper_field_sources, paper_topics,
+  paper_sources) by the paper's *home dump*, the smallest ``source_file``
+  among its records, so that the new papers of a new dump land in one file;
 - paper_matches by the dump of ``record_id_a``; author tables by ``author_id``;
 - small tables (categories, topics) in one file.
 
@@ -60,20 +60,26 @@ class TableLayout:
     buckets: int = 1
 
 
+# Paper tables: one dump's papers have their homes in about a hundred other
+# dumps (the papers it shares with them), so their rows are rewritten in the
+# share of buckets those homes fall in: about 80% of 64 buckets, 32% of 256.
+PAPER_BUCKETS = 256
 TABLES: dict[str, TableLayout] = {
     "sources": TableLayout(("source_file",), BY_SOURCE, 8),
     "records": TableLayout(("source_file", "record_index"), BY_SOURCE, 64),
     "rejects": TableLayout(("source_file", "line_start"), BY_SOURCE, 16),
     "profiles": TableLayout(("source_file",), BY_SOURCE, 8),
-    "papers": TableLayout(("paper_id",), BY_PAPER, 64),
+    "papers": TableLayout(("paper_id",), BY_PAPER, PAPER_BUCKETS),
     "authors": TableLayout(("author_id",), BY_AUTHOR, 16),
-    "paper_authors": TableLayout(("paper_id", "author_position"), BY_PAPER, 32),
-    "paper_sources": TableLayout(("paper_id", "source_file", "record_index"), BY_SOURCE, 16),
+    "paper_authors": TableLayout(("paper_id", "author_position"), BY_PAPER, PAPER_BUCKETS),
+    "paper_sources": TableLayout(
+        ("paper_id", "source_file", "record_index"), BY_PAPER, PAPER_BUCKETS
+    ),
     "paper_matches": TableLayout(("record_id_a", "record_id_b"), BY_RECORD_A, 16),
-    "paper_field_sources": TableLayout(("paper_id", "field"), BY_PAPER, 32),
+    "paper_field_sources": TableLayout(("paper_id", "field"), BY_PAPER, PAPER_BUCKETS),
     "categories": TableLayout(("category_code",)),
     "topics": TableLayout(("topic_position",)),
-    "paper_topics": TableLayout(("paper_id", "topic", "method"), BY_PAPER, 16),
+    "paper_topics": TableLayout(("paper_id", "topic", "method"), BY_PAPER, PAPER_BUCKETS),
     "author_network": TableLayout(("author_id",), BY_AUTHOR, 16),
     "profile_owners": TableLayout(("source_file",), BY_SOURCE, 4),
 }
@@ -109,11 +115,15 @@ def source_buckets(table: str, source_files: Collection[str]) -> set[int]:
 
 
 # The tables whose rows are exactly those a link's WriteHints name (see
-# ``linkage.WriteHints``): per dump, and per paper by its home dump. Not
-# paper_sources: it is per dump but holds paper ids, which a change elsewhere
-# can give an unchanged dump's records.
+# ``linkage.WriteHints``): per dump, and per paper by its home dump.
 HINTED_BY_SOURCE = ("records", "rejects")
-HINTED_BY_PAPER = ("papers", "paper_authors", "paper_field_sources", "paper_topics")
+HINTED_BY_PAPER = (
+    "papers",
+    "paper_authors",
+    "paper_field_sources",
+    "paper_topics",
+    "paper_sources",
+)
 
 
 def unchanged_buckets(sources: Collection[str], homes: Collection[str]) -> dict[str, set[int]]:
@@ -288,6 +298,7 @@ def write_table(
     unchanged: Collection[int] = (),
     homes: _Homes | None = None,
     patch: tuple[frozenset[str], pl.DataFrame | pl.LazyFrame] | None = None,
+    dumps: pl.Series | None = None,
 ) -> TableFiles:
     """Write one table's data files, bucket by bucket; return its file set.
 
@@ -299,7 +310,9 @@ def write_table(
     one bucket's rows are in memory at a time. ``patch`` (a paper table: the
     ids of the papers whose rows changed, and those rows) writes each other
     bucket as its published rows with those papers' replaced, without
-    computing ``frame``.
+    computing ``frame``. ``dumps``: every source_file of the run, so that a
+    lazy per-dump table with buckets to keep need not read every dump's
+    names to find its buckets.
     """
     schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
     layout = layout_of(name, schema.names())
@@ -358,7 +371,12 @@ def write_table(
             start += length
     else:
         keyed = _with_key(frame, layout, homes)
-        keys = keyed.select(pl.col("_key").unique()).collect().to_series()
+        if reuse and layout.split_by == BY_SOURCE and dumps is not None:
+            # Every dump of the run (and "", the key of a row without one): a
+            # superset of this table's keys, known without reading every dump.
+            keys = pl.concat([dumps, pl.Series([""])]).unique()
+        else:
+            keys = keyed.select(pl.col("_key").unique()).collect().to_series()
         mapping = _bucket_map(keys, layout.buckets)
         present = sorted(set(mapping["_bucket"].to_list()))
         for bucket in present:
@@ -399,6 +417,9 @@ def _patched(
     """A paper table's files as the published rows of each bucket with the papers
     ``patch`` names replaced by its rows (see ``write_table``)."""
     papers, rows = patch
+    # Not the one empty file of a table that had no rows: it is no bucket's.
+    before = {b: kept for b, files in before.items() if (kept := [f for f in files if f.rows])}
+    reuse = {b: [f for f in files if f.rows] for b, files in reuse.items()}
     new = _with_key(rows.lazy().select(schema.names()), layout, homes).collect()
     mapping = _bucket_map(new["_key"], layout.buckets)
     new = new.join(mapping, on="_key", how="left", maintain_order="left").drop("_key")
@@ -495,6 +516,8 @@ def write_tables(
     """
     previous, unchanged = previous or {}, unchanged or {}
     homes = _Homes(tables.get("paper_sources"))
+    sources = tables.get("sources")
+    dumps = sources["source_file"] if isinstance(sources, pl.DataFrame) else None
     written = {}
     progress.start("load", len(tables))
     for name, frame in tables.items():
@@ -506,6 +529,7 @@ def write_tables(
             unchanged.get(name, ()),
             homes,
             _patch_of(paper_rows, name),
+            dumps,
         )
         progress.advance("load")
     return written

@@ -66,7 +66,7 @@ RELOAD_SHARE = 0.5
 ALWAYS_DIFF_ROWS = 100_000
 # Tables whose rows belong to one paper each and change only when the link
 # re-derives or removes it (``linkage.WriteHints.papers``).
-PAPER_ROWS = (*HINTED_BY_PAPER, "paper_sources")
+PAPER_ROWS = HINTED_BY_PAPER
 # Rows deleted in place leave free blocks behind: once a file updated in place
 # has grown past this multiple of its size when last built in full, the next
 # build is a full one again.

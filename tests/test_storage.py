@@ -97,7 +97,7 @@ def test_same_rows_give_the_same_files_however_they_come(tables, tmp_path: Path)
     for file in eager["papers"].files:
         ids = pl.read_parquet(tmp_path / "eager" / "papers" / file.name)["paper_id"]
         home = homes.filter(pl.col("paper_id").is_in(ids.implode()))["source_file"]
-        assert {load.bucket_of(h, 64) for h in home} == {file.bucket}
+        assert {load.bucket_of(h, load.PAPER_BUCKETS) for h in home} == {file.bucket}
     # An empty table is one empty file, so its schema is on disk too.
     assert eager["rejects"].rows == 0 and len(eager["rejects"].files) == 1
 

@@ -94,9 +94,9 @@ class WriteHints:
     redone, or without a cache entry in this run or the last one.
     ``homes``: the home dump (smallest source_file) of each paper re-derived
     or removed, before and after the change.
-    ``papers``: the ids of those papers. Every row of a paper table, and of
-    ``paper_sources``, whose paper_id is outside it equals the published
-    version's (a record that moves between papers re-derives both), so
+    ``papers``: the ids of those papers. Every row of a paper table
+    (``paper_sources`` too: a record that moves between papers re-derives
+    both) whose paper_id is outside it equals the published version's, so
     publish compares only these papers' rows (``publish``, ``_update_table``).
     ``paper_rows``: those papers' rows of each paper table (a removed paper
     has none), so that the writer patches the published files of a bucket
@@ -338,7 +338,7 @@ def _paper_rows(
         # Built from these papers alone, so only their abstracts' dumps are read.
         "papers": papers_frame(source, papers.filter(mine), records)
     }
-    for name in ("paper_authors", "paper_field_sources", "paper_topics"):
+    for name in ("paper_authors", "paper_field_sources", "paper_topics", "paper_sources"):
         if name in tables:
             rows[name] = tables[name].filter(mine)
     return rows
