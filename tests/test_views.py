@@ -25,9 +25,11 @@ from pipelines.cli import app
 from pipelines.config import default_sql_dir
 from pipelines.dictionary import dictionary_of
 from pipelines.export import nodes_path
+from pipelines.load import TABLES
 from pipelines.publish import run_data_tests
 from pipelines.refresh import combine, extract_batch, link_tables, load_and_publish
 from pipelines.sources import resolve_dumps
+from pipelines.sqlgraph import SqlGraph, sql_files
 from pipelines.transform.network import coauthor_pairs
 
 runner = CliRunner()
@@ -261,6 +263,18 @@ def test_cut_author_lists_are_marked_partial(con) -> None:
         "select comment from duckdb_views() where view_name = 'coauthor_pairs'"
     ).fetchone()[0]
     assert "partial" in comment and "printed" in comment
+
+
+def test_each_mart_sorts_after_the_marts_it_reads() -> None:
+    """A full build creates the marts in file order and DuckDB binds a view when it
+    is created, so a view over another mart must sort after it."""
+    graph = SqlGraph.of(default_sql_dir(), set(TABLES))
+    files = [p.stem for p in sql_files(default_sql_dir(), "marts")]
+    reads = {m: graph.reads[m] & set(files) for m in files}
+    assert reads["author_summary"] == {"author_activity"}
+    assert reads["coauthors"] == {"coauthor_pairs"}
+    for position, mart in enumerate(files):
+        assert reads[mart] <= set(files[:position]), mart
 
 
 # --- SQL data tests -------------------------------------------------------------
