@@ -38,7 +38,6 @@ from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
 from pipelines.load import HINTED_BY_PAPER, TABLES
 from pipelines.sqlgraph import (
-    LAYERS,
     Mart,
     SqlGraph,
     lake_table,
@@ -396,7 +395,9 @@ def _finish(con, sql_dir: Path, only: set[Path] | None) -> tuple[int, int]:
 
 
 def _build(tmp, scratch, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildReport:
-    files = [p for layer in LAYERS for p in sql_files(sql_dir, layer)]
+    # Staging views, then the marts in the order of what they read: DuckDB
+    # binds a view when it is created, so a mart's inputs come first.
+    files = [*sql_files(sql_dir, "staging"), *(m.path for m in graph.marts)]
     progress.start("publish", len(tables) + len(files) + 1)
     con = _connect(tmp, scratch)
     try:

@@ -217,11 +217,14 @@ def test_an_incremental_build_equals_a_build_from_scratch(
     _refresh(raw, warehouse)
     record = store.read_build_info(warehouse, "3")["publish"]
     assert record["mode"] == "incremental"
-    # Co-author pairs are updated for the authors the change touched only
-    # (author_summary reads the network's numbering, which moves for most).
-    assert "coauthor_pairs" in record["updated_views"]
+    # Co-author pairs and authors' activity are updated for the authors the
+    # change touched only (author_summary, which adds the network's numbering
+    # that moves for most, keeps no rows: it joins the two when read).
     n_authors = store.read_build_info(warehouse, "3")["tables"]["authors"]
-    assert 0 < record["scopes"]["coauthor_pairs"] < n_authors
+    for view in ("coauthor_pairs", "author_activity"):
+        assert view in record["updated_views"]
+        assert 0 < record["scopes"][view] < n_authors
+    assert "author_summary" not in record["recomputed_views"] + record["updated_views"]
     # Paper tables compare only the papers the link re-derived, unless told not to.
     expected = {"diffed": "papers", "hashed": "hashes"}[tables]
     assert record["row_diffs"]["papers"] == record["row_diffs"]["paper_authors"] == expected

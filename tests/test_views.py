@@ -28,6 +28,7 @@ from pipelines.export import nodes_path
 from pipelines.publish import run_data_tests
 from pipelines.refresh import combine, extract_batch, link_tables, load_and_publish
 from pipelines.sources import resolve_dumps
+from pipelines.sqlgraph import sql_files
 from pipelines.transform.network import coauthor_pairs
 
 runner = CliRunner()
@@ -263,6 +264,29 @@ def test_cut_author_lists_are_marked_partial(con) -> None:
     assert "partial" in comment and "printed" in comment
 
 
+A_FIRST_MART = """-- a_pairs: one row: how many co-author pairs there are. Key: none.
+-- Reads: coauthor_pairs.
+create or replace view a_pairs as select count(*) as n from coauthor_pairs;
+comment on view a_pairs is 'One row: the number of co-author pairs.';
+comment on column a_pairs.n is 'Co-author pairs.';
+"""
+
+
+def test_a_mart_may_sort_before_the_mart_it_reads(tmp_path: Path) -> None:
+    """A full build creates the marts in the order of what they read, not file order
+    (DuckDB binds a view when it is created)."""
+    sql = tmp_path / "sql"
+    shutil.copytree(default_sql_dir(), sql)
+    (sql / "marts" / "a_pairs.sql").write_text(A_FIRST_MART, encoding="utf-8")
+    assert sql_files(sql, "marts")[0].stem == "a_pairs"
+    dumps, _ = resolve_dumps(RAW, CAPTURE)
+    tables, _ = link_tables(combine(extract_batch(dumps)), RAW)
+    database, _ = load_and_publish(tables, tmp_path / "wh", sql)
+    with duckdb.connect(str(database), read_only=True) as con:
+        n = con.sql("select n from a_pairs").fetchone()[0]
+        assert n == con.sql("select count(*) from coauthor_pairs").fetchone()[0] > 0
+
+
 # --- SQL data tests -------------------------------------------------------------
 
 
@@ -306,9 +330,10 @@ MUTATIONS = {
         "select category_id, category_name, archive, is_known, year, n_papers, "
         "n_categorised_papers, share_of_year / 2 as share_of_year from category_year_ok",
     ),
+    # A stored count off by one (author_summary, which reads it, follows).
     "author_views_match": (
-        "author_summary",
-        "select * replace (n_papers + 1 as n_papers) from author_summary_ok",
+        "author_activity",
+        "select * replace (n_papers + 1 as n_papers) from author_activity_ok",
     ),
 }
 
@@ -329,6 +354,36 @@ def test_data_tests_catch_a_broken_view(warehouse: Path, tmp_path: Path, rule: s
     finally:
         con.close()
     assert rule in failed
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        "n_papers + 1 as n_papers",
+        "coalesce(top_topic, '') || '?' as top_topic",
+        "n_coauthors + 1 as n_coauthors",
+        "coalesce(community_id, 0) + 1 as community_id",
+    ],
+)
+def test_author_summary_is_checked_against_its_parts(
+    warehouse: Path, tmp_path: Path, drift: str
+) -> None:
+    """author_summary keeps no rows: it is author_activity beside author_network,
+    and a column that drifts from either fails its data test."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse / "paperlake.duckdb", copy)
+    con = duckdb.connect(str(copy))
+    try:
+        sql = con.sql("select sql from duckdb_views() where view_name = 'author_summary'")
+        con.execute(sql.fetchone()[0].replace("VIEW author_summary ", "VIEW author_summary_ok ", 1))
+        con.execute(
+            f"create or replace view author_summary as "
+            f"select * replace ({drift}) from author_summary_ok"
+        )
+        failed = {f.name for f in run_data_tests(con, default_sql_dir())}
+    finally:
+        con.close()
+    assert "author_views_match" in failed
 
 
 def test_network_table_is_checked_against_pairs(warehouse: Path, tmp_path: Path) -> None:

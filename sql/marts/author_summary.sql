@@ -1,68 +1,29 @@
 -- author_summary: one row per author: output, active years, co-authors and
 -- what they work on. Key: author_id.
--- Reads: authors, paper_authors, papers, categories, paper_topics, author_network.
--- Incremental: author_id (a row reads only its author's papers).
+-- Reads: author_activity, author_network.
+-- Materialized: no (author_activity's stored rows beside the author's
+-- author_network row, joined when read: the network's communities are
+-- renumbered over the whole graph, so stored rows would be recomputed for
+-- every author on every change; one row per author, cheap to join;
+-- unordered, so that a filtered query sorts nothing).
 create or replace view author_summary as
-with authored as (
-    select pa.author_id, p.paper_id, p.year, p.category, p.authors_truncated
-    from paper_authors pa
-    join papers p using (paper_id)
-),
-base as (
-    select
-        author_id,
-        count(distinct paper_id) as n_papers,
-        count(distinct paper_id) filter (where year is not null) as n_dated_papers,
-        count(distinct paper_id) filter (where authors_truncated) as n_papers_truncated,
-        min(year) as first_year,
-        max(year) as last_year
-    from authored
-    group by author_id
-),
-category_counts as (
-    select au.author_id, c.category_id, min(c.category_name) as category_name,
-           count(distinct au.paper_id) as n
-    from authored au
-    join categories c on c.category_code = au.category
-    group by au.author_id, c.category_id
-),
-top_category as (
-    select author_id, category_id, category_name
-    from category_counts
-    qualify row_number() over (partition by author_id order by n desc, category_id) = 1
-),
-topic_counts as (
-    select pa.author_id, pt.topic, count(distinct pt.paper_id) as n
-    from paper_authors pa
-    join paper_topics pt using (paper_id)
-    group by pa.author_id, pt.topic
-),
-top_topic as (
-    select author_id, topic
-    from topic_counts
-    qualify row_number() over (partition by author_id order by n desc, topic) = 1
-)
 select
     a.author_id,
     a.name,
-    coalesce(b.n_papers, 0)::bigint as n_papers,
-    coalesce(b.n_dated_papers, 0)::bigint as n_dated_papers,
-    b.first_year::integer as first_year,
-    b.last_year::integer as last_year,
+    a.n_papers,
+    a.n_dated_papers,
+    a.first_year,
+    a.last_year,
     coalesce(n.degree, 0)::bigint as n_coauthors,
     n.weighted_degree as coauthor_strength,
-    tc.category_id as top_category_id,
-    tc.category_name as top_category_name,
-    tt.topic as top_topic,
-    coalesce(b.n_papers_truncated, 0)::bigint as n_papers_truncated,
+    a.top_category_id,
+    a.top_category_name,
+    a.top_topic,
+    a.n_papers_truncated,
     n.component_id,
     n.community_id
-from authors a
-left join base b using (author_id)
-left join author_network n using (author_id)
-left join top_category tc using (author_id)
-left join top_topic tt using (author_id)
-order by a.author_id;
+from author_activity a
+left join author_network n using (author_id);
 
 comment on view author_summary is 'One row per author: papers, first and last year, co-authors, main category and topic, network position. Co-author figures count printed names only; papers with a cut list (n_papers_truncated) hide co-authors, so n_coauthors is a lower bound. Key: author_id.';
 comment on column author_summary.author_id is 'The author (authors.author_id). Key.';

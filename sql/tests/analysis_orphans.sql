@@ -1,7 +1,8 @@
 -- Rule: ids in the analysis views and tables name existing papers, authors,
 -- topics, categories and profile pages; every author has a network row.
 -- The author-keyed views are checked for the authors in their scope
--- (scope_<view>; coauthors is coauthor_pairs twice).
+-- (scope_<view>; coauthors is coauthor_pairs twice, author_summary is
+-- author_activity beside author_network: author_views_match.sql).
 select 'paper_topics.paper_id' as reference, pt.paper_id as id
 from paper_topics pt left join papers p using (paper_id) where p.paper_id is null
 union all
@@ -48,6 +49,20 @@ union all
 select 'author_topics.author_id', atp.author_id
 from author_topics atp left join authors a using (author_id)
 where a.author_id is null and atp.author_id in (select author_id from scope_author_topics)
+union all
+select 'author_activity.author_id', aa.author_id
+from author_activity aa left join authors a using (author_id)
+where a.author_id is null and aa.author_id in (select author_id from scope_author_activity)
+union all
+select 'author_activity.top_topic', aa.top_topic
+from author_activity aa left join topics t on t.topic = aa.top_topic
+where aa.top_topic is not null and t.topic is null
+  and aa.author_id in (select author_id from scope_author_activity)
+union all
+select 'author_activity.top_category_id', aa.top_category_id
+from author_activity aa left join categories c on c.category_id = aa.top_category_id
+where aa.top_category_id is not null and c.category_id is null
+  and aa.author_id in (select author_id from scope_author_activity)
 union all
 select 'author_topics.topic', atp.topic
 from author_topics atp left join topics t using (topic) where t.topic is null

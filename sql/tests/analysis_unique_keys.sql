@@ -3,6 +3,8 @@
 -- author in a full build; in an incremental one, those the change touched).
 -- coauthors is coauthor_pairs both ways: unique pairs with author_id_a <
 -- author_id_b (coauthor_pairs_ordered.sql) make its rows unique.
+-- author_summary keeps no rows and has no scope: it is checked whole (a join
+-- of author_activity and author_network, one row per author each).
 select 'categories' as relation, category_code as key, count(*) as n
 from categories group by category_code having count(*) > 1
 union all
@@ -26,9 +28,12 @@ union all
 select 'topic_year', topic || '/' || year, count(*)
 from topic_year group by topic, year having count(*) > 1
 union all
-select 'author_summary', author_id, count(*)
-from author_summary where author_id in (select author_id from scope_author_summary)
+select 'author_activity', author_id, count(*)
+from author_activity where author_id in (select author_id from scope_author_activity)
 group by author_id having count(*) > 1
+union all
+select 'author_summary', author_id, count(*)
+from author_summary group by author_id having count(*) > 1
 union all
 select 'author_topics', author_id || '/' || topic, count(*)
 from author_topics where author_id in (select author_id from scope_author_topics)
