@@ -144,16 +144,19 @@ def unchanged_buckets(sources: Collection[str], homes: Collection[str]) -> dict[
 
 
 @dataclass(frozen=True)
-class PaperRows:
-    """New rows of some papers in the paper tables (``HINTED_BY_PAPER``).
+class Patch:
+    """New rows of some keys of the tables a link's hints name (``HINTED_BY_*``).
 
-    ``papers``: the ids of the papers re-derived or removed; ``tables``:
-    their rows per table (a removed paper has none). Every other paper's
-    rows are those of the published files (``linkage.WriteHints``), so a
-    bucket is written as its published rows with these papers' replaced.
+    ``column``: the key (``paper_id`` for paper tables, ``source_file`` for
+    per-dump ones); ``keys``: the papers or dumps whose rows changed;
+    ``tables``: their rows now, per table (a removed one has none). Every
+    other key's rows are those of the published files
+    (``linkage.WriteHints``), so a changed bucket is written as its published
+    rows with these keys' rows replaced, without computing the whole table.
     """
 
-    papers: frozenset[str]
+    column: str
+    keys: frozenset[str]
     tables: Mapping[str, pl.DataFrame | pl.LazyFrame]
 
 
@@ -297,7 +300,7 @@ def write_table(
     previous: TableFiles | None = None,
     unchanged: Collection[int] = (),
     homes: _Homes | None = None,
-    patch: tuple[frozenset[str], pl.DataFrame | pl.LazyFrame] | None = None,
+    patch: Patch | None = None,
     dumps: pl.Series | None = None,
 ) -> TableFiles:
     """Write one table's data files, bucket by bucket; return its file set.
@@ -307,10 +310,10 @@ def write_table(
     table reads only the dumps of the other buckets; the hint is ignored when
     the schema or bucket count differs, or a file it would keep is gone. A
     LazyFrame is split into buckets in one read (spilled per bucket), so only
-    one bucket's rows are in memory at a time. ``patch`` (a paper table: the
-    ids of the papers whose rows changed, and those rows) writes each other
-    bucket as its published rows with those papers' replaced, without
-    computing ``frame``. ``dumps``: every source_file of the run, so that a
+    one bucket's rows are in memory at a time. ``patch`` (the keys whose rows
+    changed, and those rows) writes each bucket not kept as its published
+    rows with those keys' rows replaced, without computing ``frame``.
+    ``dumps``: every source_file of the run, so that a
     lazy per-dump table with buckets to keep need not read every dump's
     names to find its buckets.
     """
@@ -333,8 +336,13 @@ def write_table(
             if all((table_dir / file.name).is_file() for file in kept):
                 reuse[bucket] = kept
     files: list[DataFile] = []
-    if patch is not None and layout.split_by == BY_PAPER and before and _on_disk(before, table_dir):
-        files = _patched(schema, layout, patch, before, reuse, table_dir, homes)
+    if (
+        patch is not None
+        and _needs(layout) == {patch.column}
+        and before
+        and _on_disk(before, table_dir)
+    ):
+        files = _patched(name, schema, layout, patch, before, reuse, table_dir, homes)
     elif layout.split_by == ONE_FILE:
         if reuse.get(0):
             files = reuse[0]
@@ -406,17 +414,18 @@ def _on_disk(before: Mapping[int, list[DataFile]], table_dir: Path) -> bool:
 
 
 def _patched(
+    name: str,
     schema: pl.Schema,
     layout: TableLayout,
-    patch: tuple[frozenset[str], pl.DataFrame | pl.LazyFrame],
+    patch: Patch,
     before: Mapping[int, list[DataFile]],
     reuse: Mapping[int, list[DataFile]],
     table_dir: Path,
     homes: _Homes,
 ) -> list[DataFile]:
-    """A paper table's files as the published rows of each bucket with the papers
-    ``patch`` names replaced by its rows (see ``write_table``)."""
-    papers, rows = patch
+    """A table's files as the published rows of each bucket with the keys ``patch``
+    names replaced by its rows (see ``write_table``)."""
+    rows = patch.tables[name]
     # Not the one empty file of a table that had no rows: it is no bucket's.
     before = {b: kept for b, files in before.items() if (kept := [f for f in files if f.rows])}
     reuse = {b: [f for f in files if f.rows] for b, files in reuse.items()}
@@ -424,7 +433,8 @@ def _patched(
     mapping = _bucket_map(new["_key"], layout.buckets)
     new = new.join(mapping, on="_key", how="left", maintain_order="left").drop("_key")
     by_bucket = new.partition_by("_bucket", as_dict=True, include_key=False)
-    gone = pl.col("paper_id").is_in(pl.Series(sorted(papers), dtype=pl.String).implode())
+    keys = pl.Series(sorted(patch.keys), dtype=pl.String).implode()
+    gone = pl.col(patch.column).is_in(keys)
     files: list[DataFile] = []
     for bucket in sorted({*before, *(int(b) for (b,) in by_bucket)}):
         if bucket in reuse:
@@ -503,15 +513,15 @@ def write_tables(
     tables_dir: Path,
     previous: Mapping[str, TableFiles] | None = None,
     unchanged: Mapping[str, Collection[int]] | None = None,
-    paper_rows: PaperRows | None = None,
+    patches: Collection[Patch] = (),
 ) -> dict[str, TableFiles]:
     """Write every table's data files under ``tables_dir/<table>/``; return the file sets.
 
     ``tables`` may hold DataFrames or LazyFrames. ``previous`` are the published
     version's file sets and ``unchanged`` the buckets per table the caller knows
     did not change (see ``source_buckets``): those keep their files without
-    being computed; ``paper_rows`` patch the other buckets of the paper tables
-    (``PaperRows``). Without hints every bucket is written, and a bucket whose
+    being computed; ``patches`` replace some keys' rows in the other buckets
+    (``Patch``). Without hints every bucket is written, and a bucket whose
     rows did not change gets the same name, so its file is simply kept.
     """
     previous, unchanged = previous or {}, unchanged or {}
@@ -528,19 +538,11 @@ def write_tables(
             previous.get(name),
             unchanged.get(name, ()),
             homes,
-            _patch_of(paper_rows, name),
+            next((p for p in patches if name in p.tables), None),
             dumps,
         )
         progress.advance("load")
     return written
-
-
-def _patch_of(
-    paper_rows: PaperRows | None, name: str
-) -> tuple[frozenset[str], pl.DataFrame | pl.LazyFrame] | None:
-    if paper_rows is None or name not in paper_rows.tables:
-        return None
-    return paper_rows.papers, paper_rows.tables[name]
 
 
 def write_text(text: str, path: Path) -> None:

@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines import __version__, delta, progress, publish, store
 from pipelines.errors import PaperlakeError
-from pipelines.load import PaperRows, unchanged_buckets, write_tables
+from pipelines.load import Patch, unchanged_buckets, write_tables
 from pipelines.look.report import write_version_report
 from pipelines.transform.linkage import WriteHints
 from pipelines.transform.state import LinkState
@@ -98,14 +98,19 @@ def stage_version(
     if current is not None and _same_as_published(current_info, info, tables, sql_dir, changed):
         return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
     unchanged = unchanged_buckets(changed.sources, changed.homes) if changed else None
-    paper_rows = PaperRows(changed.papers, changed.paper_rows) if changed else None
+    patches = []
+    if changed is not None:
+        patches = [
+            Patch("paper_id", changed.papers, changed.paper_rows),
+            Patch("source_file", changed.sources, changed.source_rows),
+        ]
     staging = store.begin_version(warehouse_dir)
     try:
         for name, frame in (state.frames() if state is not None else {}).items():
             store.write_state(staging, name, frame)
         root = store.tables_dir(warehouse_dir)
         previous_files = store.table_files(current_info)
-        written = write_tables(tables, root, previous_files, unchanged, paper_rows)
+        written = write_tables(tables, root, previous_files, unchanged, patches)
         progress.checkpoint("load")
         fingerprint = publish.fingerprint(written, sql_dir)
         if current is not None and current_info.get("fingerprint") == fingerprint:

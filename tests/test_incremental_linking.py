@@ -168,9 +168,14 @@ def _hinted(result) -> dict[str, set[int]] | None:
     return None if changed is None else load.unchanged_buckets(changed.sources, changed.homes)
 
 
-def _patches(result) -> load.PaperRows | None:
+def _patches(result) -> list[load.Patch]:
     changed = result.changed
-    return None if changed is None else load.PaperRows(changed.papers, changed.paper_rows)
+    if changed is None:
+        return []
+    return [
+        load.Patch("paper_id", changed.papers, changed.paper_rows),
+        load.Patch("source_file", changed.sources, changed.source_rows),
+    ]
 
 
 def _edit(data: bytes, how: int) -> bytes:
@@ -435,14 +440,16 @@ def test_a_new_dump_computes_only_its_buckets_of_the_wide_tables(
     plain = write_tables(result.tables, tmp_path / "plain")
     assert _files(hinted, folder) == _files(plain, tmp_path / "plain")
 
-    # With the changed papers' rows, the paper tables are patched, not computed:
-    # the papers table is not spilled (every abstract read), and the bytes are the same.
+    # With the changed papers' and dumps' rows, the hinted tables are patched, not
+    # computed: the papers table is not spilled (every abstract read), nor records,
+    # and the bytes are the same.
     spilled.clear()
     monkeypatch.setattr(load, "_spilled_buckets", spy)
     patched = write_tables(result.tables, folder, before, _hinted(result), _patches(result))
     monkeypatch.undo()
-    assert "papers" not in spilled and "records" in spilled
+    assert "papers" not in spilled and "records" not in spilled
     assert set(result.changed.paper_rows) == set(load.HINTED_BY_PAPER)
+    assert set(result.changed.source_rows) == set(load.HINTED_BY_SOURCE)
     assert _files(patched, folder) == _files(plain, tmp_path / "plain")
 
 

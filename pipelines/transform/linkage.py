@@ -110,6 +110,11 @@ class WriteHints:
     paper_rows: dict[str, pl.DataFrame | pl.LazyFrame] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # The rows of ``sources`` in records and rejects, likewise (read from
+    # those dumps' cache entries only).
+    source_rows: dict[str, pl.DataFrame | pl.LazyFrame] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def nothing(self) -> bool:
@@ -274,7 +279,9 @@ def relink(
     if mode == "incremental":
         hints = _write_hints(base, state, added, removed, records, changed_papers)
         hints = replace(
-            hints, paper_rows=_paper_rows(tables, source, papers, records, changed_papers)
+            hints,
+            paper_rows=_paper_rows(tables, source, papers, records, changed_papers),
+            source_rows=_source_rows(hints.sources, entries, source, records, uncached),
         )
     return LinkResult(
         tables,
@@ -342,6 +349,22 @@ def _paper_rows(
         if name in tables:
             rows[name] = tables[name].filter(mine)
     return rows
+
+
+def _source_rows(
+    sources: frozenset[str],
+    entries: Sequence[tuple[str, str]],
+    source: Source,
+    records: pl.DataFrame,
+    uncached: Sequence,
+) -> dict[str, pl.DataFrame | pl.LazyFrame]:
+    """The rows of the dumps ``sources`` in records and rejects (``WriteHints.source_rows``)."""
+    keys = [key for name, key in entries if name in sources]
+    mine = [e for e in uncached if _source_file(e) in sources]
+    return {
+        "records": records_frame(source, keys, records),
+        "rejects": _rejects_table(source, keys, mine),
+    }
 
 
 def _source_file(extraction) -> str:
