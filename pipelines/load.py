@@ -301,7 +301,6 @@ def write_table(
     unchanged: Collection[int] = (),
     homes: _Homes | None = None,
     patch: Patch | None = None,
-    dumps: pl.Series | None = None,
 ) -> TableFiles:
     """Write one table's data files, bucket by bucket; return its file set.
 
@@ -313,9 +312,6 @@ def write_table(
     one bucket's rows are in memory at a time. ``patch`` (the keys whose rows
     changed, and those rows) writes each bucket not kept as its published
     rows with those keys' rows replaced, without computing ``frame``.
-    ``dumps``: every source_file of the run, so that a
-    lazy per-dump table with buckets to keep need not read every dump's
-    names to find its buckets.
     """
     schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
     layout = layout_of(name, schema.names())
@@ -379,12 +375,7 @@ def write_table(
             start += length
     else:
         keyed = _with_key(frame, layout, homes)
-        if reuse and layout.split_by == BY_SOURCE and dumps is not None:
-            # Every dump of the run (and "", the key of a row without one): a
-            # superset of this table's keys, known without reading every dump.
-            keys = pl.concat([dumps, pl.Series([""])]).unique()
-        else:
-            keys = keyed.select(pl.col("_key").unique()).collect().to_series()
+        keys = keyed.select(pl.col("_key").unique()).collect().to_series()
         mapping = _bucket_map(keys, layout.buckets)
         present = sorted(set(mapping["_bucket"].to_list()))
         for bucket in present:
@@ -526,8 +517,6 @@ def write_tables(
     """
     previous, unchanged = previous or {}, unchanged or {}
     homes = _Homes(tables.get("paper_sources"))
-    sources = tables.get("sources")
-    dumps = sources["source_file"] if isinstance(sources, pl.DataFrame) else None
     written = {}
     progress.start("load", len(tables))
     for name, frame in tables.items():
@@ -539,7 +528,6 @@ def write_tables(
             unchanged.get(name, ()),
             homes,
             next((p for p in patches if name in p.tables), None),
-            dumps,
         )
         progress.advance("load")
     return written
