@@ -107,8 +107,9 @@ def step_floor(raw: Path) -> dict:
 
 def step_refresh(raw: Path, warehouse: Path) -> dict:
     """One refresh by the plain stage functions of ``pipelines.refresh``, each stage timed
-    with its own peak RSS, on ``warehouse`` as the flow would: its extraction cache
-    and linkage state make a second run on the same warehouse incremental."""
+    with its own peak RSS, on ``warehouse`` as the flow would: its dumps' hashes,
+    extraction cache and linkage state make a second run on the same warehouse
+    incremental."""
     from pipelines import extract as extraction
     from pipelines import store
     from pipelines.config import default_sql_dir
@@ -133,7 +134,9 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         start = time.perf_counter()
         # The incremental step's raw folder is symbolic links to the corpus (see _link_raw).
         dumps, _ = resolve_dumps(raw, None, follow_links=True)
-        plan = plan_extraction(dumps, cache, extraction.PARSER_VERSION)
+        hashes = store.read_file_hashes(warehouse)
+        plan = plan_extraction(dumps, cache, extraction.PARSER_VERSION, hashes)
+        store.write_file_hashes(warehouse, hashes)
         misses = [p.dump for p in plan if not p.cached]
         by_file = {p.dump.source_file: p for p in plan}
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -151,7 +151,9 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         dumps, warnings = inputs.dumps, inputs.warnings
         taxonomies = load_taxonomies(settings.raw_dir)
         warnings += taxonomies.notes()
-        plan = plan_extraction(dumps, settings.cache_dir, extract.PARSER_VERSION)
+        hashes = store.read_file_hashes(warehouse)
+        plan = plan_extraction(dumps, settings.cache_dir, extract.PARSER_VERSION, hashes)
+        store.write_file_hashes(warehouse, hashes)
     where.stage = "extract"
     misses = [p.dump for p in plan if not p.cached]
     with timer("extract"):

@@ -1,8 +1,8 @@
 """The refresh stages as plain functions; ``flows.py`` runs them under Prefect.
 
-plan (hash each dump, look up the extraction cache) -> extract (only the
-dumps not cached, per batch of files, each batch caching what it parses) ->
-collect (every dump as a cache entry; damaged entries parsed again) -> link
+plan (hash each dump not known unchanged, look up the extraction cache) ->
+extract (only the dumps not cached, per batch of files, each batch caching
+what it parses) -> collect (every dump as a cache entry; damaged entries parsed again) -> link
 (``pipelines.linking``: from the published version's linkage state) -> stage
 (``pipelines.staging``: Parquet, DuckDB, data tests and the next linkage
 state in a staging folder) -> promote (rename into place, prune old versions and cache entries).
@@ -22,7 +22,8 @@ import pipelines.extract as extract
 from pipelines import delta, progress, publish, store
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
-from pipelines.files import hash_regular, read_regular
+from pipelines.file_hashes import FileHashes
+from pipelines.files import read_regular
 
 # The link stage lives in pipelines.linking; its entry points stay importable from here.
 from pipelines.linking import CacheSource, collect_tables, link_tables, link_warehouse  # noqa: F401
@@ -134,13 +135,21 @@ def cache_key(dump: DumpFile, sha256: str, parser_version: str) -> str:
 
 
 def plan_extraction(
-    dumps: list[DumpFile], cache_dir: Path, parser_version: str
+    dumps: list[DumpFile],
+    cache_dir: Path,
+    parser_version: str,
+    hashes: FileHashes | None = None,
 ) -> list[PlannedDump]:
-    """Hash every dump and say which ones have a cached extraction."""
+    """Hash every dump and say which ones have a cached extraction.
+
+    ``hashes`` (``store.read_file_hashes``) spares reading the dumps it knows
+    unchanged, and learns this run's for ``store.write_file_hashes``.
+    """
+    hashes = hashes if hashes is not None else FileHashes()
     plan = []
     for dump in dumps:
         try:
-            sha256, size = hash_regular(dump.path)
+            sha256, size = hashes.hash(dump.path)
         except OSError:
             # extract_batch reads it again and quarantines it with the reason.
             plan.append(PlannedDump(dump, None, 0, None, False))
