@@ -107,8 +107,9 @@ def step_floor(raw: Path) -> dict:
 
 def step_refresh(raw: Path, warehouse: Path) -> dict:
     """One refresh by the plain stage functions of ``pipelines.refresh``, each stage timed
-    with its own peak RSS, on ``warehouse`` as the flow would: its extraction cache
-    and linkage state make a second run on the same warehouse incremental."""
+    with its own peak RSS, on ``warehouse`` as the flow would: its dumps' hashes,
+    extraction cache and linkage state make a second run on the same warehouse
+    incremental, and one with nothing new stop before linking."""
     from pipelines import extract as extraction
     from pipelines import store
     from pipelines.config import default_sql_dir
@@ -118,6 +119,7 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         extract_batch,
         link_warehouse,
         plan_extraction,
+        unchanged_summary,
     )
     from pipelines.sources import resolve_dumps
     from pipelines.staging import build_info, stage_version
@@ -133,7 +135,9 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         start = time.perf_counter()
         # The incremental step's raw folder is symbolic links to the corpus (see _link_raw).
         dumps, _ = resolve_dumps(raw, None, follow_links=True)
-        plan = plan_extraction(dumps, cache, extraction.PARSER_VERSION)
+        hashes = store.read_file_hashes(warehouse)
+        plan = plan_extraction(dumps, cache, extraction.PARSER_VERSION, hashes)
+        store.write_file_hashes(warehouse, hashes)
         misses = [p.dump for p in plan if not p.cached]
         by_file = {p.dump.source_file: p for p in plan}
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -147,31 +151,40 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         del fresh
         out["extract"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
 
+        # "link": the comparison with the published version, and the link when it is needed.
         rss.reset()
         start = time.perf_counter()
-        linked = link_warehouse(collected, warehouse, raw)
+        summary = unchanged_summary(plan, collected, warehouse, raw, default_sql_dir(), [])
+        linked = link_warehouse(collected, warehouse, raw) if summary is None else None
         out["link"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
 
         rss.reset()
         start = time.perf_counter()
-        info = build_info(plan, linked.tables)
-        staged = stage_version(
-            linked.tables, warehouse, default_sql_dir(), info, linked.state, linked.changed
-        )
-        if staged.path is not None:
-            store.promote(warehouse, staged.path)
+        published = False
+        if linked is not None:
+            info = build_info(plan, linked.tables, linked.report)
+            staged = stage_version(
+                linked.tables, warehouse, default_sql_dir(), info, linked.state, linked.changed
+            )
+            if staged.path is not None:
+                store.promote(warehouse, staged.path)
+            published = not staged.unchanged
         store.prune_versions(warehouse, 1)
         store.prune_extract_cache(cache, {key for _, key in collected.entries})
         out["load+publish"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
-    sources = linked.tables["sources"]
+    if linked is not None:
+        link, counts, sources = linked.report, linked.counts, linked.tables["sources"]
+    else:
+        link, sources = summary.link, summary.sources
+        counts = {"records": summary.n_records, "papers": summary.n_papers}
     return {
         "stages": out,
-        "link_steps": linked.report.seconds,
-        "link_mode": linked.report.mode,
-        "link_changes": linked.report.changes,
-        "published": not staged.unchanged,
-        "records": linked.counts["records"],
-        "papers": linked.counts["papers"],
+        "link_steps": link.seconds,
+        "link_mode": link.mode,
+        "link_changes": link.changes,
+        "published": published,
+        "records": counts["records"],
+        "papers": counts["papers"],
         "parsed": sum(1 for how in collected.how.values() if how == "parsed"),
         "rejected_lines": int(sources["n_rejected_lines"].sum()),
         "quarantined_files": int(sources["format"].is_null().sum()),

@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("discover", "extract", "collect", "link", "stage", "promote")
+STAGES = ("discover", "extract", "collect", "compare", "link", "stage", "promote", "clean-up")
 _ROW = re.compile(r"│ (?P<name>[a-z][^│]*?) +│ +(?P<s>[0-9.]+) s │")
 _WAITED = re.compile(r"\(([0-9.]+) s of it waited for\)")
 _READY = re.compile(r"ready ([0-9.]+) s after its start")

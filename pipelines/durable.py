@@ -13,3 +13,15 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace the file ``path`` with ``text`` so that a crash leaves the old file or the new
+    one, whole (a temp file beside it, fsync, rename, fsync of the folder)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)

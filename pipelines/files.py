@@ -69,8 +69,19 @@ def read_regular(path: Path) -> bytes:
         return handle.read()
 
 
-def hash_regular(path: Path) -> tuple[str, int]:
-    """(SHA-256 hex digest, size in bytes) of the regular file at ``path``."""
+def hash_regular(path: Path) -> tuple[str, int, os.stat_result | None]:
+    """(SHA-256 hex digest, size in bytes, status) of the regular file at ``path``.
+
+    The status is that of the file hashed (``fstat``), or None when it changed
+    while it was read: the digest then stands for no one state of the file.
+    """
     with os.fdopen(open_regular(path), "rb") as handle:
+        before = os.fstat(handle.fileno())
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        return digest, handle.tell()
+        after = os.fstat(handle.fileno())
+        same = (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (
+            after.st_size,
+            after.st_mtime_ns,
+            after.st_ctime_ns,
+        )
+        return digest, handle.tell(), before if same else None

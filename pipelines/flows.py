@@ -3,7 +3,9 @@
 Tasks are coarse wrappers around the plain stage functions in
 ``pipelines.refresh``; extraction fans out over batches of the dumps that are
 not cached, on threads of the flow process or on the worker processes of a Dask
-cluster (prefect-dask). Every other stage runs in the flow process. The whole
+cluster (prefect-dask). Every other stage runs in the flow process; a run whose
+dumps, settings and code are the published version's stops before the link
+(``refresh.unchanged_summary``). The whole
 run holds the warehouse lock. Each run publishes a Markdown report and a table
 of per-file results as Prefect artifacts.
 """
@@ -51,6 +53,7 @@ from pipelines.refresh import (
     link_warehouse,
     plan_extraction,
     summarize,
+    unchanged_summary,
 )
 from pipelines.report import NOT_READ
 from pipelines.sources import (
@@ -151,7 +154,9 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         dumps, warnings = inputs.dumps, inputs.warnings
         taxonomies = load_taxonomies(settings.raw_dir)
         warnings += taxonomies.notes()
-        plan = plan_extraction(dumps, settings.cache_dir, extract.PARSER_VERSION)
+        hashes = store.read_file_hashes(warehouse)
+        plan = plan_extraction(dumps, settings.cache_dir, extract.PARSER_VERSION, hashes)
+        store.write_file_hashes(warehouse, hashes)
     where.stage = "extract"
     misses = [p.dump for p in plan if not p.cached]
     with timer("extract"):
@@ -177,6 +182,38 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         # The fresh extractions are in the cache now; linking reads what it needs.
         del fresh
         collected = _with_unread(collected, inputs.skipped)
+    where.stage = "compare"
+    with timer("compare"):
+        # Nothing to link when the published version already holds these dumps.
+        summary = unchanged_summary(
+            plan, collected, warehouse, settings.raw_dir, settings.sql_dir, warnings, taxonomies
+        )
+    if summary is None:
+        summary = _link_and_publish(settings, plan, collected, taxonomies, warnings, timer, where)
+    where.stage = "clean-up"
+    with timer("clean-up"):
+        keys = {key for _, key in collected.entries}
+        clean_up_task(warehouse, settings.keep_versions, settings.cache_dir, keys)
+    summary.database_path = settings.database_path
+    summary.stage_seconds = timer.seconds
+    summary.recovered = recovered
+    summary.extract_runner = _runner_label(settings)
+    summary.extract_batches = n_batches
+    summary.extract_processes = processes
+    return summary
+
+
+def _link_and_publish(
+    settings: Settings,
+    plan: list[PlannedDump],
+    collected: Collected,
+    taxonomies: Taxonomies,
+    warnings: list[str],
+    timer: StageTimer,
+    where: _Where,
+) -> RunSummary:
+    """Link the dumps, stage the next version and publish it (or keep the current one)."""
+    warehouse = settings.warehouse_dir
     where.stage = "link"
     with timer("link"):
         linked = link_task(collected, warehouse, settings.raw_dir, taxonomies)
@@ -189,34 +226,24 @@ def _refresh(settings: Settings, where: _Where) -> RunSummary:
         info = build_info(
             plan,
             tables,
+            linked.report,
             parser_version=extract.PARSER_VERSION,
             raw_dir=str(settings.raw_dir.resolve()),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
-            link_mode=linked.report.mode,
         )
         staged = stage_task(tables, warehouse, settings.sql_dir, info, linked.state, linked.changed)
     where.stage = "promote"
     with timer("promote"):
         version = promote_task(staged, warehouse)
         where.published = not staged.unchanged
-        where.stage = "clean-up"
-        keys = {key for _, key in collected.entries}
-        clean_up_task(warehouse, settings.keep_versions, settings.cache_dir, keys)
-
     summary = summarize(
         tables, collected.how, warnings + linked.notes, linked.counts, linked.papers
     )
     summary.n_views = staged.n_views
-    summary.database_path = settings.database_path
-    summary.stage_seconds = timer.seconds
     summary.version = version
     summary.previous_version = previous
     summary.published = not staged.unchanged
-    summary.recovered = recovered
     summary.link = linked.report
-    summary.extract_runner = _runner_label(settings)
-    summary.extract_batches = n_batches
-    summary.extract_processes = processes
     summary.config_warnings = config_warnings
     return summary
 
@@ -419,52 +446,6 @@ def serve(
         stopped.cancel()
 
     asyncio.run(serve_until_stopped())
-
-
-class DaskProblem(PaperlakeError):
-    """A Dask scheduler address that cannot take work; ``usage`` when it is malformed."""
-
-    def __init__(self, message: str, usage: bool = False) -> None:
-        super().__init__(message)
-        self.usage = usage
-
-
-def check_dask_scheduler(address: str, timeout: float = 10) -> int:
-    """Ask the scheduler at ``address`` who it is; return its number of workers.
-
-    Raises DaskProblem when the address is malformed, nothing answers there,
-    what answers is not a Dask scheduler, or it has no workers (a run would
-    wait for ever).
-    """
-    from distributed.comm import connect
-
-    async def identity() -> dict:
-        comm = await connect(address, timeout=timeout)
-        try:
-            await comm.write({"op": "identity", "reply": True})
-            return await asyncio.wait_for(comm.read(), timeout)
-        finally:
-            comm.abort()
-
-    try:
-        info = asyncio.run(identity())
-    except ValueError as err:  # no port, unknown scheme
-        raise DaskProblem(f"--dask-address {address!r}: {err}", usage=True) from err
-    except (OSError, TimeoutError) as err:
-        raise DaskProblem(f"cannot reach the Dask scheduler at {address}: {err}") from err
-    except Exception as err:  # something else answered, with bytes Dask cannot decode
-        raise DaskProblem(
-            f"{address} did not answer as a Dask scheduler ({type(err).__name__})"
-        ) from err
-    if not isinstance(info, dict) or info.get("type") != "Scheduler":
-        raise DaskProblem(f"{address} did not answer as a Dask scheduler")
-    n_workers = len(info.get("workers") or {})
-    if not n_workers:
-        raise DaskProblem(
-            f"the Dask scheduler at {address} has no workers: start some with "
-            f"`dask worker {address}`"
-        )
-    return n_workers
 
 
 def cron_problem(cron: str) -> str | None:

@@ -18,8 +18,26 @@ from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
 from pipelines.taxonomy import Taxonomies, load_taxonomies
-from pipelines.transform.linkage import LinkInputs, LinkReport, LinkResult, MemorySource, relink
-from pipelines.transform.state import DUMP_PROFILES, DUMP_SOURCES, DUMPS, LinkState
+from pipelines.transform.linkage import (
+    NOT_RUN,
+    LinkInputs,
+    LinkReport,
+    LinkResult,
+    MemorySource,
+    dumps_notes,
+    inputs_context,
+    pair_decisions,
+    relink,
+    weak_splits,
+)
+from pipelines.transform.state import (
+    DUMP_PROFILES,
+    DUMP_SOURCES,
+    DUMPS,
+    LinkState,
+    context_changes,
+    read_frame,
+)
 
 
 class CacheSource:
@@ -90,6 +108,55 @@ def link_warehouse(
         _inputs(raw_dir, config, taxonomies),
         uncached=collected.uncached,
     )
+
+
+def unchanged_link(
+    collected,
+    warehouse_dir: Path,
+    raw_dir: Path,
+    published: tuple[str, dict],
+    tables: dict[str, pl.LazyFrame],
+    taxonomies: Taxonomies | None = None,
+) -> tuple[LinkReport, list[str]] | None:
+    """What linking ``collected`` would report when it would change no row of the
+    published version (``published``: its id and build record; ``tables``: its tables):
+    (the report, the dumps' extraction notes). None when the dumps must be linked.
+
+    Known without linking, from three small frames of that version's linkage
+    state: it was derived with the same settings, parser version, overrides,
+    aliases and taxonomies (its context, as ``relink`` compares it), from the
+    same cache entries (no dump added or removed, so none re-split and no
+    paper re-derived), and neither that run nor this one had a file without a
+    cache entry (whose rows come from the run itself).
+    """
+    if collected.uncached:
+        return None
+    version, record = published
+    frames = {
+        name: read_frame(lambda n: store.read_state(warehouse_dir, n), name)
+        for name in ("context", "dumps", "uncached")
+    }
+    if any(frame is None for frame in frames.values()):
+        return None
+    inputs = _inputs(raw_dir, None, taxonomies)
+    if context_changes(frames["context"], inputs_context(inputs)) or frames["uncached"].height:
+        return None
+    linked_before = sorted(frames["dumps"].select("source_file", "cache_key").rows())
+    if linked_before != sorted(collected.entries):
+        return None
+    notes = record.get("link_notes")
+    if notes is None and not (inputs.overrides.height or any(a.height for a in inputs.aliases)):
+        notes = []  # recorded before link notes were: without overrides or aliases there are none
+    if not (isinstance(notes, list) and all(isinstance(n, str) for n in notes)):
+        return None
+    report = LinkReport(
+        decisions=pair_decisions(tables["paper_matches"]),
+        weak_splits=weak_splits(tables["records"].sort("source_file", "record_index")),
+        notes=notes,
+        mode=NOT_RUN,
+        reason=f"version {version} was linked from the same dumps and settings",
+    )
+    return report, dumps_notes(frames["dumps"])
 
 
 def link_tables(

@@ -1,11 +1,14 @@
 """The refresh stages as plain functions; ``flows.py`` runs them under Prefect.
 
-plan (hash each dump, look up the extraction cache) -> extract (only the
-dumps not cached, per batch of files, each batch caching what it parses) ->
-collect (every dump as a cache entry; damaged entries parsed again) -> link
+plan (hash each dump not known unchanged, look up the extraction cache) ->
+extract (only the dumps not cached, per batch of files, each batch caching
+what it parses) -> collect (every dump as a cache entry; damaged entries
+parsed again) -> compare (``unchanged_summary``: when the published version
+already holds these dumps, the run stops here with its report) -> link
 (``pipelines.linking``: from the published version's linkage state) -> stage
 (``pipelines.staging``: Parquet, DuckDB, data tests and the next linkage
-state in a staging folder) -> promote (rename into place, prune old versions and cache entries).
+state in a staging folder) -> promote (rename into place) -> clean-up (prune
+old versions and cache entries).
 """
 
 from __future__ import annotations
@@ -20,18 +23,32 @@ import polars as pl
 
 import pipelines.extract as extract
 from pipelines import delta, progress, publish, store
+from pipelines.curation import unmatched_references
 from pipelines.extract import DumpBytes, ExtractedDump, extract_dumps
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
-from pipelines.files import hash_regular, read_regular
+from pipelines.file_hashes import FileHashes
+from pipelines.files import read_regular
 
 # The link stage lives in pipelines.linking; its entry points stay importable from here.
-from pipelines.linking import CacheSource, collect_tables, link_tables, link_warehouse  # noqa: F401
+from pipelines.linking import (  # noqa: F401
+    CacheSource,
+    collect_tables,
+    link_tables,
+    link_warehouse,
+    unchanged_link,
+)
 from pipelines.load import write_tables
 from pipelines.sources import DumpFile, SkippedEntry, unread_extraction
 
 # The stage step lives in pipelines.staging; its entry points stay importable from here.
-from pipelines.staging import StagedVersion, build_info, stage_version  # noqa: F401
+from pipelines.staging import (  # noqa: F401
+    StagedVersion,
+    build_info,
+    stage_version,
+    unchanged_version,
+)
 from pipelines.store import extract_cache_whole, write_extract_cache
+from pipelines.taxonomy import Taxonomies
 from pipelines.transform.linkage import LinkReport
 
 # How each dump's extraction was obtained in a run.
@@ -134,13 +151,21 @@ def cache_key(dump: DumpFile, sha256: str, parser_version: str) -> str:
 
 
 def plan_extraction(
-    dumps: list[DumpFile], cache_dir: Path, parser_version: str
+    dumps: list[DumpFile],
+    cache_dir: Path,
+    parser_version: str,
+    hashes: FileHashes | None = None,
 ) -> list[PlannedDump]:
-    """Hash every dump and say which ones have a cached extraction."""
+    """Hash every dump and say which ones have a cached extraction.
+
+    ``hashes`` (``store.read_file_hashes``) spares reading the dumps it knows
+    unchanged, and learns this run's for ``store.write_file_hashes``.
+    """
+    hashes = hashes if hashes is not None else FileHashes()
     plan = []
     for dump in dumps:
         try:
-            sha256, size = hash_regular(dump.path)
+            sha256, size = hashes.hash(dump.path)
         except OSError:
             # extract_batch reads it again and quarantines it with the reason.
             plan.append(PlannedDump(dump, None, 0, None, False))
@@ -336,18 +361,24 @@ def summarize(
 ) -> RunSummary:
     """The run's figures from its tables (publishing fields are filled in by the flow).
 
-    ``papers`` (paper_id, title, n_records) saves reading a lazy papers table.
+    ``papers`` (paper_id, title, n_records) saves reading a lazy papers table;
+    ``counts`` (rows per table) counting them.
     """
     counts = counts or table_counts(tables)
-    if papers is None:
-        papers = tables["papers"]
-        papers = papers.collect() if isinstance(papers, pl.LazyFrame) else papers
-    paper_sources = tables["paper_sources"]
-    merged = papers.filter(pl.col("n_records") > 1).select("paper_id", "title", "n_records")
+    papers = tables["papers"] if papers is None else papers
+    merged = (
+        papers.lazy()
+        .filter(pl.col("n_records") > 1)
+        .select("paper_id", "title", "n_records")
+        .collect()
+    )
     sources_of = (
-        paper_sources.filter(pl.col("paper_id").is_in(merged["paper_id"].implode()))
+        tables["paper_sources"]
+        .lazy()
+        .filter(pl.col("paper_id").is_in(merged["paper_id"].implode()))
         .group_by("paper_id")
         .agg(sources=pl.col("source_file").unique().sort().str.join(", "))
+        .collect()
     )
     merges = merged.join(sources_of, on="paper_id", how="left").sort(
         "n_records", "paper_id", descending=[True, False]
@@ -358,7 +389,7 @@ def summarize(
         n_records=counts["records"],
         n_rejected_lines=int(tables["sources"]["n_rejected_lines"].sum()),
         n_papers=counts["papers"],
-        n_authors=tables["authors"].height,
+        n_authors=counts["authors"],
         rejects=rejects.collect() if isinstance(rejects, pl.LazyFrame) else rejects,
         merges=merges,
         flagged=tables["records"]
@@ -377,6 +408,47 @@ def summarize(
         extraction=extraction,
         warnings=notes,
     )
+
+
+def unchanged_summary(
+    plan: list[PlannedDump],
+    collected: Collected,
+    warehouse_dir: Path,
+    raw_dir: Path,
+    sql_dir: Path,
+    notes: list[str],
+    taxonomies: Taxonomies | None = None,
+) -> RunSummary | None:
+    """The summary of a run that links and publishes nothing, read from the published
+    version, when that version already is what linking and staging these dumps would
+    give; None when they must be linked.
+
+    The no-change shortcut's guarantees (``staging._same_as_published``), known
+    before linking: the published version was built from the same dumps (cache
+    keys), SQL, code version and layout (``staging.unchanged_version``), and
+    linking them from its state would change no row (``linking.unchanged_link``).
+    """
+    published = unchanged_version(warehouse_dir, plan, collected.entries, sql_dir)
+    if published is None or not isinstance(published[1].get("tables"), dict):
+        return None
+    tables = {
+        name: pl.scan_parquet([str(f) for f in table.files])
+        for name, table in store.published_tables(warehouse_dir).items()
+    }
+    kept = unchanged_link(collected, warehouse_dir, raw_dir, published, tables, taxonomies)
+    if kept is None:
+        return None
+    link, extraction_notes = kept
+    version, record = published
+    sources = tables["sources"].sort("source_file").collect()
+    summary = summarize(
+        {**tables, "sources": sources}, collected.how, notes + extraction_notes, record["tables"]
+    )
+    summary.link = link
+    summary.version = summary.previous_version = version
+    summary.n_views = int(record.get("n_views", 0))
+    summary.config_warnings = unmatched_references(raw_dir, tables["records"])
+    return summary
 
 
 class StageTimer:

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.refresh import RunSummary
+from pipelines.transform.linkage import NOT_RUN
 
 # How an entry's extraction went when it was not read at all (see pipelines.flows).
 NOT_READ = "not read"
@@ -215,7 +216,9 @@ def _warehouse_section(summary: RunSummary) -> Section:
 
 def _linkage_section(summary: RunSummary) -> Section:
     link = summary.link
-    how = "incremental" if link.mode == "incremental" else f"full re-link ({link.reason})"
+    how = {"incremental": "incremental", NOT_RUN: f"not run: {link.reason}"}.get(
+        link.mode, f"full re-link ({link.reason})"
+    )
     rows = [
         ["linking", how],
         ["records", str(summary.n_records)],

@@ -4,7 +4,9 @@
 did not change), builds the DuckDB file from the published one when it can,
 runs the data tests and keeps the linkage state with the version. When the
 link changed nothing and the published version was built from the same
-inputs, SQL and code, the published version stays without any of that.
+inputs, SQL and code, the published version stays without any of that
+(``unchanged_version`` checks the part of that which needs no link, so that
+a refresh can stop before linking).
 ``store.promote`` then publishes a staged version.
 """
 
@@ -21,7 +23,7 @@ from pipelines import __version__, delta, progress, publish, store
 from pipelines.errors import PaperlakeError
 from pipelines.load import Patch, unchanged_buckets, write_tables
 from pipelines.look.report import write_version_report
-from pipelines.transform.linkage import WriteHints
+from pipelines.transform.linkage import LinkReport, WriteHints
 from pipelines.transform.state import LinkState
 
 if TYPE_CHECKING:
@@ -43,9 +45,11 @@ class StagedVersion:
 def build_info(
     plan: list[PlannedDump],
     tables: Tables,
+    link: LinkReport | None = None,
     **extra: Any,
 ) -> dict:
-    """What build.json records about a version: its inputs (publish adds the counts)."""
+    """What build.json records about a version: its inputs and, given the ``link`` that
+    made its tables, its mode and notes (publish adds the counts)."""
     sources = {row["source_file"]: row for row in tables["sources"].iter_rows(named=True)}
     inputs = []
     for item in sorted(plan, key=lambda p: p.dump.source_file):
@@ -62,7 +66,8 @@ def build_info(
                 "cache_key": item.key,
             }
         )
-    return {"paperlake_version": __version__, "inputs": inputs, **extra}
+    linked = {} if link is None else {"link_mode": link.mode, "link_notes": link.notes}
+    return {"paperlake_version": __version__, "inputs": inputs, **linked, **extra}
 
 
 def stage_version(
@@ -89,12 +94,7 @@ def stage_version(
     version has the same inputs, SQL and code (``_same_as_published``);
     otherwise by the fingerprint of the files written.
     """
-    current = store.current_version(warehouse_dir)
-    current_info: dict = {}
-    if current is not None:
-        # A damaged record must not block the next version.
-        with contextlib.suppress(PaperlakeError):
-            current_info = store.read_build_info(warehouse_dir, current)
+    current, current_info = _published(warehouse_dir)
     if current is not None and _same_as_published(current_info, info, tables, sql_dir, changed):
         return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
     unchanged = unchanged_buckets(changed.sources, changed.homes) if changed else None
@@ -134,8 +134,37 @@ def stage_version(
     return StagedVersion(staging, version, report.n_views, False)
 
 
+def _published(warehouse_dir: Path) -> tuple[str | None, dict]:
+    """The published version and its build record ({} when damaged: it must not block
+    the next version)."""
+    current = store.current_version(warehouse_dir)
+    current_info: dict = {}
+    if current is not None:
+        with contextlib.suppress(PaperlakeError):
+            current_info = store.read_build_info(warehouse_dir, current)
+    return current, current_info
+
+
 def _input_keys(info: dict) -> list[tuple[str, str | None]]:
     return [(i.get("source_file"), i.get("cache_key")) for i in info.get("inputs", [])]
+
+
+def _plan_keys(plan: list[PlannedDump]) -> list[tuple[str, str | None]]:
+    """(source_file, cache key) of each planned dump, as ``build_info`` records them."""
+    return [(p.dump.source_file, p.key) for p in sorted(plan, key=lambda p: p.dump.source_file)]
+
+
+def _same_build(published: dict, keys: list[tuple[str, str | None]], sql_dir: Path) -> bool:
+    """True when the published version (its build record ``published``) was built from
+    the dumps ``keys`` (source_file, cache key) with the same SQL, code version and
+    file layout."""
+    return (
+        "fingerprint" in published
+        and _input_keys(published) == keys
+        and published.get("paperlake_version") == __version__
+        and published.get("layout") == publish.LAYOUT
+        and published.get("sql_digest") == publish.sql_digest(sql_dir)
+    )
 
 
 def _same_as_published(
@@ -153,10 +182,24 @@ def _same_as_published(
     return (
         changed is not None
         and changed.nothing
-        and "fingerprint" in published
-        and _input_keys(published) == _input_keys(info)
-        and published.get("paperlake_version") == __version__
-        and published.get("layout") == publish.LAYOUT
-        and published.get("sql_digest") == publish.sql_digest(sql_dir)
+        and _same_build(published, _input_keys(info), sql_dir)
         and set(store.table_files(published)) == set(tables)
     )
+
+
+def unchanged_version(
+    warehouse_dir: Path, plan: list[PlannedDump], entries: list[tuple[str, str]], sql_dir: Path
+) -> tuple[str, dict] | None:
+    """The published version and its build record when it was built from the dumps of
+    ``plan`` with this SQL, code version and layout: the no-change shortcut's checks that
+    need no link. None when not.
+
+    ``entries`` are the cache entries the run would link (``Collected.entries``):
+    they must be the planned keys (an entry re-keyed because its file changed
+    while read is a change).
+    """
+    current, published = _published(warehouse_dir)
+    keys = _plan_keys(plan)
+    if current is None or sorted(entries) != keys or not _same_build(published, keys, sql_dir):
+        return None
+    return current, published

@@ -15,6 +15,8 @@ module. Its layout:
                                                        state/ (what the next run reuses)
       versions/.building-<id>/                         the version being built
       cache/extract/<key>/                             per-dump extractions
+      cache/file_hashes.json                           each dump's hash, with the file's
+                                                       status (pipelines.file_hashes)
       .lock                                            held by a running refresh
 
 The published version is the truth: its build.json names, per table, the
@@ -29,9 +31,11 @@ the Delta tables to an older published version. Only published versions are
 rollback targets.
 
 State between runs: the extraction cache (keyed by content, so shared by all
-versions) and per-version state frames (``read_state`` from the published
-version, ``write_state`` into the version being built), which therefore
-always match the published tables, also after a rollback.
+versions), the dumps' hashes (``read_file_hashes`` / ``write_file_hashes``:
+facts about files, so shared too) and per-version state frames
+(``read_state`` from the published version, ``write_state`` into the version
+being built), which therefore always match the published tables, also after
+a rollback.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from deltalake import DeltaTable
 from pipelines import progress
 from pipelines.delta import TableFiles, delete_unreferenced, follow, snapshot
 from pipelines.durable import fsync_dir as fsync_dir
+from pipelines.durable import write_text_atomically
 from pipelines.errors import PaperlakeError
 from pipelines.extract_cache import CACHE as CACHE
 from pipelines.extract_cache import cache_dir as cache_dir
@@ -60,6 +65,10 @@ from pipelines.extract_cache import read_extract_cache as read_extract_cache
 from pipelines.extract_cache import read_extract_notes as read_extract_notes
 from pipelines.extract_cache import scan_extract_cache as scan_extract_cache
 from pipelines.extract_cache import write_extract_cache as write_extract_cache
+from pipelines.file_hashes import FILE_HASHES as FILE_HASHES
+from pipelines.file_hashes import FileHashes as FileHashes
+from pipelines.file_hashes import read_file_hashes as read_file_hashes
+from pipelines.file_hashes import write_file_hashes as write_file_hashes
 from pipelines.warehouse_lock import LOCK as LOCK
 from pipelines.warehouse_lock import WarehouseBusy as WarehouseBusy
 from pipelines.warehouse_lock import check_location as check_location
@@ -136,13 +145,7 @@ def read_build_info(warehouse_dir: Path, version: str) -> dict[str, Any]:
 
 def write_build_info(folder: Path, record: dict[str, Any]) -> None:
     """Write a version's build.json atomically (temp file, fsync, rename)."""
-    tmp = folder / f".{BUILD_INFO}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, folder / BUILD_INFO)
-    fsync_dir(folder)
+    write_text_atomically(folder / BUILD_INFO, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def table_files(info: dict[str, Any]) -> dict[str, TableFiles]:

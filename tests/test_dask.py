@@ -128,7 +128,7 @@ def _free_port() -> int:
 def dask_cluster(tmp_path_factory):
     """A real `dask scheduler` and two `dask worker` processes (no nanny: the
     worker's pid is the one we start); yields the address and the workers' pids."""
-    from pipelines.flows import DaskProblem, check_dask_scheduler
+    from pipelines.dask_scheduler import DaskProblem, check_dask_scheduler
 
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"

@@ -14,6 +14,7 @@ from conftest import RAW, read_table, table_bytes
 from typer.testing import CliRunner
 
 import pipelines.extract
+import pipelines.flows
 import pipelines.refresh
 from pipelines.cli import app
 
@@ -55,13 +56,27 @@ def parsed(monkeypatch) -> list[str]:
     return calls
 
 
+@pytest.fixture
+def links(monkeypatch) -> list[Path]:
+    """The warehouses the flow's link stage ran for, one entry per run that linked."""
+    calls: list[Path] = []
+    real = pipelines.flows.link_warehouse
+
+    def counting(collected, warehouse_dir: Path, *args, **kwargs):
+        calls.append(warehouse_dir)
+        return real(collected, warehouse_dir, *args, **kwargs)
+
+    monkeypatch.setattr(pipelines.flows, "link_warehouse", counting)
+    return calls
+
+
 def test_no_change_skips_parsing_and_keeps_bytes(
-    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str]
+    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str], links: list[Path]
 ) -> None:
     warehouse = tmp_path / "wh"
     first = _refresh(raw, warehouse)
     assert sorted(parsed) == sorted(p.name for p in raw.glob("*.txt"))
-    assert "5 parsed, 0 reused" in first
+    assert "5 parsed, 0 reused" in first and links == [warehouse]
     before = _tables(warehouse)
     database = (warehouse / "paperlake.duckdb").resolve()
 
@@ -71,6 +86,10 @@ def test_no_change_skips_parsing_and_keeps_bytes(
     second = _refresh(raw, warehouse)
     assert parsed == []
     assert "0 parsed, 5 reused" in second and "Nothing changed: version 1" in second
+    # Nothing to link either: the run stopped before the link stage.
+    assert links == [warehouse]
+    said = " ".join(second.split())
+    assert "not run: version 1 was linked from the same dumps and settings" in said
     assert _tables(warehouse) == before
     # Not even a new version: the same DuckDB file stays published.
     assert (warehouse / "paperlake.duckdb").resolve() == database
@@ -78,7 +97,7 @@ def test_no_change_skips_parsing_and_keeps_bytes(
 
 
 def test_changed_and_removed_dumps(
-    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str]
+    prefect_harness, raw: Path, tmp_path: Path, parsed: list[str], links: list[Path]
 ) -> None:
     warehouse = tmp_path / "wh"
     _refresh(raw, warehouse)
@@ -91,6 +110,7 @@ def test_changed_and_removed_dumps(
     output = _refresh(raw, warehouse)
     assert parsed == [CHANGED]
     assert "1 parsed, 3 reused" in output and "Published version 2" in output
+    assert links == [warehouse, warehouse]
     # Linking started from the first version's state, and said so.
     assert "incremental" in output and "full re-link" not in output
 
@@ -114,8 +134,20 @@ def test_changed_and_removed_dumps(
     )
     output = _refresh(raw, warehouse)
     assert "full re-link (changed since the last run: overrides)" in " ".join(output.split())
+    assert links.count(warehouse) == 3
     _refresh(raw, scratch)
     assert _tables(scratch) == _tables(warehouse)
+
+
+def test_an_entry_not_read_is_linked(
+    prefect_harness, raw: Path, tmp_path: Path, links: list[Path]
+) -> None:
+    warehouse = tmp_path / "wh"
+    _refresh(raw, warehouse)
+    # Its sources row comes from the run, not from a cache entry: the run links.
+    os.mkfifo(raw / "pipe.txt")
+    output = _refresh(raw, warehouse)
+    assert links == [warehouse, warehouse] and "Published version 2" in output
 
 
 def test_parser_version_and_capture_date_are_part_of_the_key(

@@ -1,6 +1,10 @@
 """The no-change shortcut of ``stage_version``: a refresh whose link changed nothing,
 over the inputs, SQL and code of the published version, keeps it without writing
-anything; any single difference takes the slow path, which decides by fingerprint."""
+anything; any single difference takes the slow path, which decides by fingerprint.
+
+Its half that needs no link (``refresh.unchanged_summary``) stops a refresh before
+linking, with the same report; any single difference in what linking or publishing
+depends on makes the run link."""
 
 from __future__ import annotations
 
@@ -13,21 +17,36 @@ from conftest import RAW
 import pipelines.extract as extract
 from pipelines import publish, staging, store
 from pipelines.config import default_sql_dir
-from pipelines.refresh import collect_extractions, extract_batch, link_warehouse, plan_extraction
+from pipelines.curation import unmatched_references
+from pipelines.refresh import (
+    collect_extractions,
+    extract_batch,
+    link_warehouse,
+    plan_extraction,
+    summarize,
+    unchanged_summary,
+)
 from pipelines.sources import resolve_dumps
 from pipelines.staging import stage_version
+from pipelines.transform import state
 
 
-def _stage(raw: Path, warehouse: Path, sql_dir: Path, hints: bool = True):
-    """One refresh by the plain stage functions; returns (staged, linked)."""
+def _collect(raw: Path, warehouse: Path):
+    """The plain stage functions up to the link: (plan, collected)."""
     cache = store.cache_dir(warehouse)
     dumps, _ = resolve_dumps(raw, None)
     plan = plan_extraction(dumps, cache, extract.PARSER_VERSION)
     collected = collect_extractions(
         plan, extract_batch([p.dump for p in plan if not p.cached]), cache
     )
+    return plan, collected
+
+
+def _stage(raw: Path, warehouse: Path, sql_dir: Path, hints: bool = True):
+    """One refresh by the plain stage functions; returns (staged, linked)."""
+    plan, collected = _collect(raw, warehouse)
     linked = link_warehouse(collected, warehouse, raw)
-    info = staging.build_info(plan, linked.tables)
+    info = staging.build_info(plan, linked.tables, linked.report)
     changed = linked.changed if hints else None
     staged = stage_version(linked.tables, warehouse, sql_dir, info, linked.state, changed)
     if staged.path is not None:
@@ -130,3 +149,197 @@ def test_other_inputs_take_the_slow_path(published, builds) -> None:
 
 def _inputs(warehouse: Path) -> list[dict]:
     return store.read_build_info(warehouse, store.current_version(warehouse))["inputs"]
+
+
+# --- stopping before the link -----------------------------------------------------
+
+
+def _unchanged(raw: Path, warehouse: Path, sql: Path):
+    """What the refresh decides before linking: the summary of a run that keeps the
+    published version, or None (it links)."""
+    plan, collected = _collect(raw, warehouse)
+    return unchanged_summary(plan, collected, warehouse, raw, sql, ["a discover note"])
+
+
+@pytest.fixture
+def state_reads(monkeypatch) -> list[str]:
+    """The linkage state frames read (by name), through the store."""
+    names: list[str] = []
+    real = store.read_state
+
+    def reading(warehouse_dir: Path, name: str):
+        names.append(name)
+        return real(warehouse_dir, name)
+
+    monkeypatch.setattr(store, "read_state", reading)
+    return names
+
+
+def test_nothing_new_stops_before_the_link_with_the_same_report(
+    tmp_path: Path, state_reads: list[str], monkeypatch
+) -> None:
+    # Rejects, a cut record, merges, overrides and aliases (with an entry that
+    # matches nothing): every part of the report has something to show.
+    raw, warehouse, sql = tmp_path / "raw", tmp_path / "wh", default_sql_dir()
+    shutil.copytree(RAW, raw)
+    lines = (RAW / "000_6f50fbf9dd3610f4.txt").read_text(encoding="utf-8").split("\n")
+    (raw / "cut.txt").write_text("\n".join(lines[:14]), encoding="utf-8")
+    (raw / "junk.txt").write_text("no listing here\n%%%\n", encoding="utf-8")
+    (raw / "overrides.toml").write_text(
+        '[[apart]]\nrecords = ["002_d3b38a20d54187c7.txt#29", "003_bfc256623394f453.txt#45"]\n'
+    )
+    (raw / "aliases.toml").write_text('[[same]]\nnames = ["Zhihao Jia", "Z. Jia", "Nobody"]\n')
+    staged, _ = _stage(raw, warehouse, sql)
+    assert staged.version == "1"
+
+    # The shortcut's way: link from the state, find nothing changed, keep version 1.
+    plan, collected = _collect(raw, warehouse)
+    linked = link_warehouse(collected, warehouse, raw)
+    kept = stage_version(
+        linked.tables,
+        warehouse,
+        sql,
+        staging.build_info(plan, linked.tables, linked.report),
+        linked.state,
+        linked.changed,
+    )
+    assert kept.unchanged and linked.changed.nothing
+    slow = summarize(
+        linked.tables, collected.how, ["a discover note", *linked.notes], linked.counts
+    )
+
+    linked_calls: list[object] = []
+    monkeypatch.setattr("pipelines.linking.relink", lambda *a, **k: linked_calls.append(a) or None)
+    state_reads.clear()
+    fast = _unchanged(raw, warehouse, sql)
+    assert fast is not None and linked_calls == []
+    # Only three small frames of the state are read, not the records, pairs or papers.
+    assert sorted(state_reads) == ["link_context", "link_dumps", "link_uncached"]
+    assert fast.link.mode == "not run" and "version 1" in fast.link.reason
+    assert (fast.version, fast.previous_version, fast.published) == ("1", "1", False)
+    assert fast.n_views == kept.n_views
+
+    def rows(frame, *by):
+        return frame.sort(*by).rows()
+
+    assert fast.sources.rows() == rows(slow.sources, "source_file")
+    assert (fast.n_records, fast.n_papers, fast.n_authors, fast.n_rejected_lines) == (
+        slow.n_records,
+        slow.n_papers,
+        slow.n_authors,
+        slow.n_rejected_lines,
+    )
+    assert fast.n_rejected_lines > 0 and slow.flagged.height > 0 and slow.merges.height > 0
+    assert rows(fast.rejects, "source_file", "line_start") == rows(
+        slow.rejects, "source_file", "line_start"
+    )
+    assert fast.merges.rows() == slow.merges.rows()
+    assert rows(fast.flagged, "source_file", "line_start") == rows(
+        slow.flagged, "source_file", "line_start"
+    )
+    assert fast.extraction == slow.extraction == {n: "reused" for n in fast.extraction}
+    assert fast.warnings == slow.warnings and "a discover note" in fast.warnings
+    assert fast.link.notes == linked.report.notes and len(fast.link.notes) == 2
+    assert fast.link.decisions == linked.report.decisions
+    assert fast.link.weak_splits == linked.report.weak_splits
+    warnings = unmatched_references(raw, linked.tables["records"])
+    assert fast.config_warnings == warnings and len(warnings) == 2
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CHANGES = {
+    "a dump edited": lambda raw, sql: _edit(
+        raw / "001_f44773a72a01ad56.txt", "MGG: Accelerating", "MGG-2: Accelerating"
+    ),
+    "a dump added": lambda raw, sql: shutil.copy(
+        sorted(RAW.glob("*.txt"))[-1], raw / sorted(RAW.glob("*.txt"))[-1].name
+    ),
+    "a dump removed": lambda raw, sql: (raw / "000_6f50fbf9dd3610f4.txt").unlink(),
+    "a dump's capture date": lambda raw, sql: (raw / "manifest.toml").write_text(
+        '[capture_dates]\n"000_6f50fbf9dd3610f4.txt" = 2026-03-01\n'
+    ),
+    "overrides.toml": lambda raw, sql: (raw / "overrides.toml").write_text(
+        '[[apart]]\nrecords = ["002_d3b38a20d54187c7.txt#29", "003_bfc256623394f453.txt#45"]\n'
+    ),
+    "aliases.toml": lambda raw, sql: (raw / "aliases.toml").write_text(
+        '[[same]]\nnames = ["Zhihao Jia", "Z. Jia"]\n'
+    ),
+    "arxiv_categories.csv": lambda raw, sql: (raw / "arxiv_categories.csv").write_text(
+        (Path(extract.__file__).parents[1] / "data" / "arxiv_categories.csv")
+        .read_text(encoding="utf-8")
+        .replace("Machine Learning", "Learning Machines", 1),
+        encoding="utf-8",
+    ),
+    "topics.toml": lambda raw, sql: (raw / "topics.toml").write_text(
+        (Path(extract.__file__).parents[1] / "data" / "topics.toml")
+        .read_text(encoding="utf-8")
+        .replace('name = "LLM serving"', 'name = "Serving LLMs"', 1),
+        encoding="utf-8",
+    ),
+    "an SQL file": lambda raw, sql: _edit(
+        sorted((sql / "marts").glob("*.sql"))[0], "select", "select /* edited */"
+    ),
+}
+
+
+def _contents(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _restore(folder: Path, contents: dict[Path, bytes]) -> None:
+    """Put ``folder`` back as ``contents`` (a file rewritten gets a new ctime: hashed again)."""
+    for path in set(_contents(folder)) - set(contents):
+        path.unlink()
+    for path, data in contents.items():
+        if not path.is_file() or path.read_bytes() != data:
+            path.write_bytes(data)
+
+
+def test_any_change_of_what_the_link_or_publish_reads_links(published, monkeypatch) -> None:
+    raw, warehouse, sql = published
+    before = {raw: _contents(raw), sql: _contents(sql)}
+    assert _unchanged(raw, warehouse, sql) is not None
+    for change, make in CHANGES.items():
+        make(raw, sql)
+        assert _unchanged(raw, warehouse, sql) is None, change
+        for folder, contents in before.items():
+            _restore(folder, contents)
+        assert _unchanged(raw, warehouse, sql) is not None, change
+    # Code the published version was built or linked with.
+    for module, name, value in [
+        (staging, "__version__", "99.0"),
+        (extract, "PARSER_VERSION", "test-bump"),
+        (state, "LINKER_VERSION", "test-bump"),
+        (publish, "LAYOUT", 99),
+    ]:
+        with monkeypatch.context() as patch:
+            patch.setattr(module, name, value)
+            assert _unchanged(raw, warehouse, sql) is None, name
+    assert _unchanged(raw, warehouse, sql) is not None
+
+
+def test_a_file_without_a_cache_entry_links(published) -> None:
+    raw, warehouse, sql = published
+    cache = store.cache_dir(warehouse)
+    dumps, _ = resolve_dumps(raw, None)
+    # Found, then gone before it is read: no cache entry, its rows come from the run.
+    dumps[0].path.unlink()
+    plan = plan_extraction(dumps, cache, extract.PARSER_VERSION)
+    collected = collect_extractions(plan, extract_batch([p.dump for p in plan]), cache)
+    assert len(collected.uncached) == 1
+    assert unchanged_summary(plan, collected, warehouse, raw, sql, []) is None
+
+
+def test_a_damaged_state_or_record_links(published) -> None:
+    raw, warehouse, sql = published
+    version = warehouse / "versions" / "1"
+    (version / "state" / "link_context.parquet").write_bytes(b"not parquet")
+    assert _unchanged(raw, warehouse, sql) is None
+    shutil.rmtree(version / "state")
+    (version / "build.json").write_text("{", encoding="utf-8")
+    assert _unchanged(raw, warehouse, sql) is None

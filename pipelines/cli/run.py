@@ -134,10 +134,11 @@ def _task_runner_parameters(
         )
     if dask_address:
         from pipelines import flows
+        from pipelines.dask_scheduler import DaskProblem, check_dask_scheduler
 
         try:
-            flows.check_dask_scheduler(dask_address)
-        except flows.DaskProblem as err:
+            check_dask_scheduler(dask_address)
+        except DaskProblem as err:
             fail(str(err), debug, EXIT_USAGE if err.usage else EXIT_FAILED)
         if not flows.api_url():
             fail(

@@ -57,14 +57,23 @@ from pipelines.transform.updates import LinkInputs, Update
 from pipelines.transform.wide import papers_frame, records_frame
 
 __all__ = [
+    "NOT_RUN",
     "LinkInputs",
     "LinkReport",
     "LinkResult",
     "MemorySource",
     "Source",
     "WriteHints",
+    "dumps_notes",
+    "inputs_context",
+    "pair_decisions",
     "relink",
+    "weak_splits",
 ]
+
+
+# A refresh that found nothing to link (``linking.unchanged_link``).
+NOT_RUN = "not run"
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,8 @@ class LinkReport:
     decisions: dict[str, int] = field(default_factory=dict)
     weak_splits: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    mode: str = "full"  # "full" or "incremental"
-    reason: str = ""  # why a full re-link
+    mode: str = "full"  # "full", "incremental" or NOT_RUN
+    reason: str = ""  # why a full re-link, or why none
     changes: dict[str, int] = field(default_factory=dict)  # what the run re-derived
     seconds: dict[str, float] = field(default_factory=dict)  # time per linking step
 
@@ -148,14 +157,7 @@ def relink(
     ``uncached``: extractions of dumps that have no cache entry (files that
     could not be read: no records), added to sources and rejects only.
     """
-    ctx = context(
-        inputs.config,
-        inputs.params,
-        inputs.parser_version,
-        inputs.overrides,
-        inputs.aliases,
-        inputs.taxonomies if with_analysis else None,
-    )
+    ctx = inputs_context(inputs, with_analysis)
     mode, reason = "incremental", ""
     if old is None:
         mode, reason = "full", "no linkage state kept"
@@ -244,12 +246,8 @@ def relink(
     )
     report = LinkReport(
         n_candidate_pairs=n_scored,
-        decisions=dict(
-            tables["paper_matches"].group_by("decision").len().sort("decision").iter_rows()
-        ),
-        weak_splits=features.filter(pl.col("title_split").is_in(WEAK))
-        .select("record_id", "title")
-        .rows(),
+        decisions=pair_decisions(tables["paper_matches"]),
+        weak_splits=weak_splits(features),
         notes=notes,
         mode=mode,
         reason=reason,
@@ -263,8 +261,7 @@ def relink(
         },
         seconds=step.seconds,
     )
-    extraction_notes = dumps.sort("source_file")["notes"].explode().drop_nulls().to_list()
-    extraction_notes += [note for e in uncached for note in e.notes]
+    extraction_notes = dumps_notes(dumps) + [note for e in uncached for note in e.notes]
     counts = {
         name: frame.height if isinstance(frame, pl.DataFrame) else 0
         for name, frame in tables.items()
@@ -293,6 +290,39 @@ def relink(
         dict(sorted(counts.items())),
         hints,
     )
+
+
+def inputs_context(inputs: LinkInputs, with_analysis: bool = True) -> pl.DataFrame:
+    """What a link with ``inputs`` derives its state with (``state.context``)."""
+    return context(
+        inputs.config,
+        inputs.params,
+        inputs.parser_version,
+        inputs.overrides,
+        inputs.aliases,
+        inputs.taxonomies if with_analysis else None,
+    )
+
+
+def pair_decisions(matches: pl.DataFrame | pl.LazyFrame) -> dict[str, int]:
+    """Pairs per decision, from ``paper_matches`` (the report's decisions)."""
+    return dict(matches.lazy().group_by("decision").len().sort("decision").collect().iter_rows())
+
+
+def weak_splits(records: pl.DataFrame | pl.LazyFrame) -> list[tuple[str, str]]:
+    """(record_id, title) of the records whose title was split with low confidence."""
+    return (
+        records.lazy()
+        .filter(pl.col("title_split").is_in(WEAK))
+        .select("record_id", "title")
+        .collect()
+        .rows()
+    )
+
+
+def dumps_notes(dumps: pl.DataFrame) -> list[str]:
+    """The extraction notes of the cached dumps (state ``DUMPS``), in file order."""
+    return dumps.sort("source_file")["notes"].explode().drop_nulls().to_list()
 
 
 def _write_hints(

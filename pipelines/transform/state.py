@@ -125,11 +125,18 @@ class LinkState:
         or not of its schema (then everything is linked again)."""
         frames = {}
         for f in fields(cls):
-            frame = read(f"link_{f.name}")
-            if frame is None or frame.schema != SCHEMAS[f.name]:
+            frame = read_frame(read, f.name)
+            if frame is None:
                 return None
             frames[f.name] = frame
         return cls(**frames)
+
+
+def read_frame(read, name: str) -> pl.DataFrame | None:
+    """The state's frame ``name`` (a ``LinkState`` field) from ``read(name)``, or None when
+    it is missing or not of its schema: for reading one small frame, not the state."""
+    frame = read(f"link_{name}")
+    return frame if frame is not None and frame.schema == SCHEMAS[name] else None
 
 
 SCHEMAS = {
