@@ -184,12 +184,12 @@ def materialize_views(con: duckdb.DuckDBPyConnection, marts: list[Mart]) -> None
         con.execute(f"create or replace view {view} as select * from {rows}")  # identifiers only
         if view_comment[0] is not None:
             # identifiers only: identifier()/qualified(); the comment text through literal()
-            con.execute(f"comment on view {view} is {literal(view_comment[0])}")
+            con.execute(f"comment on view {view} is {literal(view_comment[0])}")  # identifiers only
         for column, comment in columns:
             if comment is not None:
                 target = qualified("main", name, column)
                 # identifiers only: identifier()/qualified(); the comment text through literal()
-                con.execute(f"comment on column {target} is {literal(comment)}")
+                con.execute(f"comment on column {target} is {literal(comment)}")  # identifiers only
 
 
 def _memory_limit() -> str:
@@ -220,7 +220,8 @@ def _load_table(con, tables_dir: Path, name: str, files: TableFiles) -> None:
     target = qualified(LAKE, lake_table(name))
     paths = _paths(tables_dir, name, [f.name for f in files.files])
     # identifiers only: the table name through qualified(); paths bound
-    con.execute(f"create or replace table {target} as select * from read_parquet(?)", [paths])
+    sql = f"create or replace table {target} as select * from read_parquet(?)"
+    con.execute(sql, [paths])  # identifiers only
 
 
 def _update_table(
@@ -250,14 +251,16 @@ def _update_table(
     share = sum(f.rows for f in removed) / max(old.rows, 1)
     if not key:
         paths = _paths(tables_dir, name, [f.name for f in new.files])
-        con.execute(f"delete from {target}")
-        con.execute(f"insert into {target} select * from read_parquet(?)", [paths])
+        con.execute(f"delete from {target}")  # identifiers only
+        sql = f"insert into {target} select * from read_parquet(?)"
+        con.execute(sql, [paths])  # identifiers only
         return "reloaded"
     match = " and ".join(f"t.{identifier(c)} is not distinct from k.{identifier(c)}" for c in key)
     if not by_paper and share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS:
         paths = _paths(tables_dir, name, [f.name for f in new.files])
         view_updates.changed_by_hash(con, name, (LAKE, lake_table(name)), paths, key)
-        con.execute(f"delete from {target} t using changed_keys k where {match}")
+        sql = f"delete from {target} t using changed_keys k where {match}"
+        con.execute(sql)  # identifiers only
         con.execute(
             f"insert into {target} select t.* from read_parquet(?) t "
             f"semi join changed_keys k on {match}",
@@ -268,7 +271,8 @@ def _update_table(
     only = "where paper_id in (select paper_id from changed_papers)" if by_paper else ""
     for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
         rows = identifier(temp)
-        con.execute(f"create or replace temp table {rows} as select * from {target} limit 0")
+        sql = f"create or replace temp table {rows} as select * from {target} limit 0"
+        con.execute(sql)  # identifiers only
         if names:
             paths = _paths(tables_dir, name, names)
             insert = f"insert into {rows} select * from read_parquet(?) {only}"
@@ -279,7 +283,7 @@ def _update_table(
         f"select {columns} from (select * from old_rows except all select * from new_rows) "
         f"union select {columns} from (select * from new_rows except all select * from old_rows)"
     )
-    con.execute(f"delete from {target} t using changed_keys k where {match}")
+    con.execute(f"delete from {target} t using changed_keys k where {match}")  # identifiers only
     con.execute(
         f"insert into {target} select t.* from new_rows t semi join changed_keys k on {match}"
     )
@@ -401,7 +405,7 @@ def _build(tmp, scratch, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildR
     progress.start("publish", len(tables) + len(files) + 1)
     con = _connect(tmp, scratch)
     try:
-        con.execute(f"create schema {identifier(LAKE)}")
+        con.execute(f"create schema {identifier(LAKE)}")  # identifiers only
         # SQLAlchemy's PostgreSQL dialect casts to REGCLASS when it asks for
         # keys and comments; DuckDB has no such type (README, "BI tools").
         con.execute("create type regclass as varchar")

@@ -237,8 +237,9 @@ def update_rows(
             )
             computed = qualified(SCOPE_DATABASE, "main", mart.name)
             # identifiers only: names through identifier()/qualified()
-            con.execute(f"delete from {rows} where {belongs}")
-            con.execute(f"insert into {rows} select * from {computed} where {belongs}")
+            con.execute(f"delete from {rows} where {belongs}")  # identifiers only
+            sql = f"insert into {rows} select * from {computed} where {belongs}"
+            con.execute(sql)  # identifiers only
     finally:
         con.execute("drop table if exists scope_union")
         con.execute("drop table if exists scope_papers")
