@@ -98,12 +98,7 @@ def stage_version(
     if current is not None and _same_as_published(current_info, info, tables, sql_dir, changed):
         return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
     unchanged = unchanged_buckets(changed.sources, changed.homes) if changed else None
-    patches = []
-    if changed is not None:
-        patches = [
-            Patch("paper_id", changed.papers, changed.paper_rows),
-            Patch("source_file", changed.sources, changed.source_rows),
-        ]
+    patches = write_patches(changed)
     staging = store.begin_version(warehouse_dir)
     try:
         for name, frame in (state.frames() if state is not None else {}).items():
@@ -143,6 +138,16 @@ def _published(warehouse_dir: Path) -> tuple[str | None, dict]:
         with contextlib.suppress(PaperlakeError):
             current_info = store.read_build_info(warehouse_dir, current)
     return current, current_info
+
+
+def write_patches(changed: WriteHints | None) -> list[Patch]:
+    """The rows a link's hints carry, as the table writer's patches (none: a full link)."""
+    if changed is None:
+        return []
+    return [
+        Patch("paper_id", changed.papers, changed.paper_rows),
+        Patch("source_file", changed.sources, changed.source_rows),
+    ]
 
 
 def _input_keys(info: dict) -> list[tuple[str, str | None]]:

@@ -40,6 +40,7 @@ from pipelines.refresh import (
     plan_extraction,
 )
 from pipelines.sources import resolve_dumps
+from pipelines.staging import write_patches
 from pipelines.taxonomy import load_taxonomies
 from pipelines.transform.linkage import LinkInputs, relink
 from pipelines.transform.state import LinkState
@@ -169,13 +170,7 @@ def _hinted(result) -> dict[str, set[int]] | None:
 
 
 def _patches(result) -> list[load.Patch]:
-    changed = result.changed
-    if changed is None:
-        return []
-    return [
-        load.Patch("paper_id", changed.papers, changed.paper_rows),
-        load.Patch("source_file", changed.sources, changed.source_rows),
-    ]
+    return write_patches(result.changed)
 
 
 def _edit(data: bytes, how: int) -> bytes:
