@@ -38,6 +38,7 @@ from pipelines.transform.state import (
     context_changes,
     read_frame,
 )
+from pipelines.transform.wide import collect_papers
 
 
 class CacheSource:
@@ -182,8 +183,13 @@ def link_tables(
 
 
 def collect_tables(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, pl.DataFrame]:
-    """Every table as a DataFrame (the wide ones are LazyFrames over the source)."""
+    """Every table as a DataFrame (the wide ones are LazyFrames over the source).
+
+    The papers come out of their LazyFrame in no order: collected, by id.
+    """
     return {
-        name: frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        name: (collect_papers(frame) if name == "papers" else frame.collect())
+        if isinstance(frame, pl.LazyFrame)
+        else frame
         for name, frame in tables.items()
     }

@@ -278,7 +278,15 @@ def _key_expr(layout: TableLayout) -> pl.Expr:
 def _with_key(frame: pl.LazyFrame, layout: TableLayout, homes: _Homes) -> pl.LazyFrame:
     """``frame`` with its bucket key as ``_key``; a row without one keys on ""."""
     if layout.split_by == BY_PAPER:
-        frame = frame.join(homes.frame().lazy(), on="paper_id", how="left", maintain_order="left")
+        # Built on the narrow homes: left to itself, a streaming join may build
+        # on the wide side (every abstract in memory).
+        frame = frame.join(
+            homes.frame().lazy(),
+            on="paper_id",
+            how="left",
+            maintain_order="left",
+            build_side="force_right",
+        )
     else:
         frame = frame.with_columns(_key=_key_expr(layout))
     return frame.with_columns(pl.col("_key").fill_null(""))
@@ -478,7 +486,13 @@ def _spilled_buckets(
     spill.mkdir(parents=True)
     try:
         rows = (
-            keyed.join(mapping.lazy(), on="_key", how="inner", maintain_order="left")
+            keyed.join(
+                mapping.lazy(),
+                on="_key",
+                how="inner",
+                maintain_order="left",
+                build_side="force_right",  # the small map, as in _with_key
+            )
             .filter(pl.col("_bucket").is_in(wanted))
             .drop("_key")
         )

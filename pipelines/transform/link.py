@@ -337,6 +337,7 @@ def build_papers(
     scratch, in memory (the warehouse links through ``linkage.relink``, which this
     calls with no previous state)."""
     from pipelines.transform.linkage import LinkInputs, MemorySource, relink
+    from pipelines.transform.wide import collect_papers
 
     source = MemorySource.from_records(records)
     result = relink(
@@ -352,7 +353,7 @@ def build_papers(
     )
     tables = result.tables
     return LinkedTables(
-        papers=tables["papers"].collect(),
+        papers=collect_papers(tables["papers"]),
         authors=tables["authors"],
         paper_authors=tables["paper_authors"],
         paper_sources=tables["paper_sources"],
