@@ -122,7 +122,7 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         unchanged_summary,
     )
     from pipelines.sources import resolve_dumps
-    from pipelines.staging import build_info, stage_version
+    from pipelines.staging import build_info, discard_written, publish_version, write_version
 
     # The flow's fan-out: 2 batches per core on a pool of one thread per core.
     workers = os.cpu_count() or 2
@@ -162,19 +162,24 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         start = time.perf_counter()
         published = False
         if linked is not None:
+            link, counts, sources = linked.report, linked.counts, linked.tables["sources"]
             info = build_info(plan, linked.tables, linked.report)
-            staged = stage_version(
+            written = write_version(
                 linked.tables, warehouse, default_sql_dir(), info, linked.state, linked.changed
             )
+            del linked  # as the flow does: the frames are in files now
+            try:
+                staged = publish_version(written, default_sql_dir())
+            except BaseException:
+                discard_written(written)
+                raise
             if staged.path is not None:
                 store.promote(warehouse, staged.path)
             published = not staged.unchanged
         store.prune_versions(warehouse, 1)
         store.prune_extract_cache(cache, {key for _, key in collected.entries})
         out["load+publish"] = {"seconds": time.perf_counter() - start, "peak_rss_mb": rss.peak_mb()}
-    if linked is not None:
-        link, counts, sources = linked.report, linked.counts, linked.tables["sources"]
-    else:
+    if summary is not None:
         link, sources = summary.link, summary.sources
         counts = {"records": summary.n_records, "papers": summary.n_papers}
     return {

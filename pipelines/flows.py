@@ -62,7 +62,14 @@ from pipelines.sources import (
     resolve_raw,
     unread_extraction,
 )
-from pipelines.staging import StagedVersion, build_info, stage_version
+from pipelines.staging import (
+    StagedVersion,
+    WrittenVersion,
+    build_info,
+    discard_written,
+    publish_version,
+    write_version,
+)
 from pipelines.store import clean_extract_cache, prune_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
 
@@ -109,11 +116,16 @@ def link_task(collected, warehouse_dir: Path, raw_dir: Path, taxonomies: Taxonom
     return link_warehouse(collected, warehouse_dir, raw_dir, taxonomies=taxonomies)
 
 
-@task(name="stage", cache_policy=NO_CACHE, **_FS_RETRIES)
-def stage_task(
+@task(name="write", cache_policy=NO_CACHE, **_FS_RETRIES)
+def write_task(
     tables, warehouse_dir: Path, sql_dir: Path, info: dict, state, changed
-) -> StagedVersion:
-    return stage_version(tables, warehouse_dir, sql_dir, info, state, changed)
+) -> WrittenVersion:
+    return write_version(tables, warehouse_dir, sql_dir, info, state, changed)
+
+
+@task(name="publish", cache_policy=NO_CACHE, **_FS_RETRIES)
+def publish_task(written: WrittenVersion, sql_dir: Path) -> StagedVersion:
+    return publish_version(written, sql_dir)
 
 
 @task(name="promote", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -219,32 +231,41 @@ def _link_and_publish(
         linked = link_task(collected, warehouse, settings.raw_dir, taxonomies)
         config_warnings = unmatched_references(settings.raw_dir, linked.tables["records"])
         progress.checkpoint("link")
-    tables = linked.tables
+    summary = summarize(
+        linked.tables, collected.how, warnings + linked.notes, linked.counts, linked.papers
+    )
+    summary.link = linked.report
+    summary.config_warnings = config_warnings
     where.stage = "stage"
     previous = store.current_version(warehouse)
     with timer("stage"):
         info = build_info(
             plan,
-            tables,
+            linked.tables,
             linked.report,
             parser_version=extract.PARSER_VERSION,
             raw_dir=str(settings.raw_dir.resolve()),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
-        staged = stage_task(tables, warehouse, settings.sql_dir, info, linked.state, linked.changed)
+        written = write_task(
+            linked.tables, warehouse, settings.sql_dir, info, linked.state, linked.changed
+        )
+        # Everything linked is in files now: let the frames go before DuckDB
+        # takes its share of memory.
+        del linked
+        try:
+            staged = publish_task(written, settings.sql_dir)
+        except BaseException:
+            discard_written(written)
+            raise
     where.stage = "promote"
     with timer("promote"):
         version = promote_task(staged, warehouse)
         where.published = not staged.unchanged
-    summary = summarize(
-        tables, collected.how, warnings + linked.notes, linked.counts, linked.papers
-    )
     summary.n_views = staged.n_views
     summary.version = version
     summary.previous_version = previous
     summary.published = not staged.unchanged
-    summary.link = linked.report
-    summary.config_warnings = config_warnings
     return summary
 
 

@@ -330,7 +330,8 @@ def load_and_publish(tables: Tables, warehouse_dir: Path, sql_dir: Path) -> tupl
     file as ``warehouse_dir/paperlake.duckdb``, committed at once.
 
     No versions, lock, cache or rollback: for benchmarks and scratch warehouses.
-    The flow publishes through ``stage_version`` and ``store.promote`` instead.
+    The flow publishes through ``write_version``, ``publish_version`` and
+    ``store.promote`` instead.
     Returns (database, views).
     """
     root = store.tables_dir(warehouse_dir)

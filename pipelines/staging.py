@@ -1,8 +1,11 @@
 """The stage step of a refresh: the next version built and tested in a staging folder.
 
-``stage_version`` writes the tables' data files (keeping every bucket that
-did not change), builds the DuckDB file from the published one when it can,
-runs the data tests and keeps the linkage state with the version. When the
+``write_version`` writes the tables' data files (keeping every bucket that
+did not change) and keeps the linkage state with the version;
+``publish_version`` then builds the DuckDB file from the published one when
+it can and runs the data tests (``stage_version`` does both). Between the
+two the caller can let the linked frames go, so that they are not in memory
+beside DuckDB's share. When the
 link changed nothing and the published version was built from the same
 inputs, SQL and code, the published version stays without any of that
 (``unchanged_version`` checks the part of that which needs no link, so that
@@ -13,13 +16,14 @@ a refresh can stop before linking).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from pipelines import __version__, delta, progress, publish, store
+from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
 from pipelines.load import Patch, unchanged_buckets, write_tables
 from pipelines.look.report import write_version_report
@@ -70,6 +74,24 @@ def build_info(
     return {"paperlake_version": __version__, "inputs": inputs, **linked, **extra}
 
 
+@dataclass(frozen=True)
+class WrittenVersion:
+    """The next version's table files and linkage state, written to its staging folder;
+    its DuckDB file not built yet (``publish_version``).
+
+    ``kept`` instead when the build equals the published version: nothing was
+    written, and the published version stays.
+    """
+
+    staging: Path | None
+    tables_dir: Path | None = None
+    tables: dict[str, TableFiles] = field(default_factory=dict)
+    record: dict = field(default_factory=dict)  # build.json so far
+    previous: publish.Previous | None = None
+    changed_papers: frozenset[str] | None = None
+    kept: StagedVersion | None = None
+
+
 def stage_version(
     tables: Tables,
     warehouse_dir: Path,
@@ -78,25 +100,44 @@ def stage_version(
     state: LinkState | None = None,
     changed: WriteHints | None = None,
 ) -> StagedVersion:
-    """Build the next version from the published one plus the changes; test it.
+    """``write_version`` then ``publish_version``, for a caller that keeps the frames anyway."""
+    written = write_version(tables, warehouse_dir, sql_dir, info, state, changed)
+    try:
+        return publish_version(written, sql_dir)
+    except BaseException:
+        discard_written(written)
+        raise
+
+
+def write_version(
+    tables: Tables,
+    warehouse_dir: Path,
+    sql_dir: Path,
+    info: dict,
+    state: LinkState | None = None,
+    changed: WriteHints | None = None,
+) -> WrittenVersion:
+    """Write the next version's files from the published one plus the changes.
 
     Table data files go straight into the Delta tables' folders (no reader
     sees a file before a commit names it); tables and buckets that did not
     change keep their files, and the buckets ``changed`` (an incremental
     link's hints, from the state of the published version) leaves out are
-    not even computed. The DuckDB file is updated from a copy of the
-    published one when it can be. ``state`` (the linkage state of these
-    tables) is kept with the version, for the next run.
+    not even computed. ``state`` (the linkage state of these tables) is kept
+    with the version, for the next run. After this the frames are not
+    needed: a caller can let them go before the DuckDB file is built.
 
     When the build equals the published version it is dropped and the
-    current version stays: no new version, no new bytes. That is known
-    before writing anything when the link changed nothing and the published
-    version has the same inputs, SQL and code (``_same_as_published``);
-    otherwise by the fingerprint of the files written.
+    current version stays (``kept``): no new version, no new bytes. That is
+    known before writing anything when the link changed nothing and the
+    published version has the same inputs, SQL and code
+    (``_same_as_published``); otherwise by the fingerprint of the files
+    written.
     """
     current, current_info = _published(warehouse_dir)
+    n_views = int(current_info.get("n_views", 0))
     if current is not None and _same_as_published(current_info, info, tables, sql_dir, changed):
-        return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
+        return WrittenVersion(None, kept=StagedVersion(None, current, n_views, True))
     unchanged = unchanged_buckets(changed.sources, changed.homes) if changed else None
     patches = write_patches(changed)
     staging = store.begin_version(warehouse_dir)
@@ -110,23 +151,55 @@ def stage_version(
         fingerprint = publish.fingerprint(written, sql_dir)
         if current is not None and current_info.get("fingerprint") == fingerprint:
             store.discard_version(staging)
-            return StagedVersion(None, current, int(current_info.get("n_views", 0)), True)
+            return WrittenVersion(None, kept=StagedVersion(None, current, n_views, True))
         written = {n: delta.with_expected_version(root / n, t) for n, t in written.items()}
-        previous = None
-        if current is not None:
-            previous = publish.Previous(
-                warehouse_dir / store.VERSIONS / current / store.DATABASE, current_info
-            )
-        record = {**info, "fingerprint": fingerprint}
-        papers = changed.papers if changed is not None else None
-        report = publish.finish_version(staging, written, root, sql_dir, record, previous, papers)
-        # The version's report, from its own tested DuckDB file, beside it.
-        write_version_report(staging)
     except BaseException:
         store.discard_version(staging)
         raise
+    previous = None
+    if current is not None:
+        previous = publish.Previous(
+            warehouse_dir / store.VERSIONS / current / store.DATABASE, current_info
+        )
+    return WrittenVersion(
+        staging,
+        root,
+        written,
+        {**info, "fingerprint": fingerprint},
+        previous,
+        changed.papers if changed is not None else None,
+    )
+
+
+def publish_version(written: WrittenVersion, sql_dir: Path) -> StagedVersion:
+    """Build and test the DuckDB file of a written version, and write its report.
+
+    Safe to run again after a failure (each try builds the file afresh); the
+    staging folder stays for that, and ``discard_written`` drops it once the
+    caller gives up.
+    """
+    if written.kept is not None:
+        return written.kept
+    staging = written.staging
+    report = publish.finish_version(
+        staging,
+        written.tables,
+        written.tables_dir,
+        sql_dir,
+        written.record,
+        written.previous,
+        written.changed_papers,
+    )
+    # The version's report, from its own tested DuckDB file, beside it.
+    write_version_report(staging)
     version = staging.name.removeprefix(store.BUILDING)
     return StagedVersion(staging, version, report.n_views, False)
+
+
+def discard_written(written: WrittenVersion) -> None:
+    """Drop a written version that will not be published."""
+    if written.staging is not None:
+        store.discard_version(written.staging)
 
 
 def _published(warehouse_dir: Path) -> tuple[str | None, dict]:

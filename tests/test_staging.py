@@ -343,3 +343,56 @@ def test_a_damaged_state_or_record_links(published) -> None:
     shutil.rmtree(version / "state")
     (version / "build.json").write_text("{", encoding="utf-8")
     assert _unchanged(raw, warehouse, sql) is None
+
+
+def test_a_written_version_publishes_without_its_frames_and_again_after_a_failure(
+    published, monkeypatch
+) -> None:
+    """The flow drops the linked frames between the write and publish tasks, and a
+    publish that failed (a file system error, retried by Prefect) builds again from
+    the files alone; a version given up on leaves no staging folder."""
+    import gc
+    import weakref
+
+    raw, warehouse, sql = published
+    shutil.copy(sorted(RAW.glob("*.txt"))[-1], raw)
+    plan, collected = _collect(raw, warehouse)
+    linked = link_warehouse(collected, warehouse, raw)
+    info = staging.build_info(plan, linked.tables, linked.report)
+    written = staging.write_version(
+        linked.tables, warehouse, sql, info, linked.state, linked.changed
+    )
+    assert written.kept is None and written.staging.is_dir()
+    frame = weakref.ref(linked.state.records)
+    del linked
+    gc.collect()
+    assert frame() is None  # nothing the written version holds keeps the frames
+
+    real = publish.finish_version
+    calls: list[int] = []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(5, "Input/output error")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publish, "finish_version", failing_once)
+    with pytest.raises(OSError):
+        staging.publish_version(written, sql)
+    assert written.staging.is_dir()  # kept for the retry
+    staged = staging.publish_version(written, sql)
+    assert len(calls) == 2 and (staged.path / store.DATABASE).is_file()
+    store.promote(warehouse, staged.path)
+    assert store.current_version(warehouse) == "2"
+    assert len(_inputs(warehouse)) == len(list(RAW.glob("*.txt")))
+
+    # A version given up on is discarded whole.
+    (raw / sorted(RAW.glob("*.txt"))[-1].name).unlink()
+    plan, collected = _collect(raw, warehouse)
+    linked = link_warehouse(collected, warehouse, raw)
+    info = staging.build_info(plan, linked.tables, linked.report)
+    again = staging.write_version(linked.tables, warehouse, sql, info, linked.state)
+    staging.discard_written(again)
+    assert not again.staging.exists()
+    assert store.current_version(warehouse) == "2"

@@ -63,13 +63,13 @@ def test_a_failing_data_test_leaves_the_warehouse_untouched(
     warehouse = tmp_path / "wh"
     _refresh(raw, warehouse)
     staged: list[Path] = []
-    real = pipelines.flows.stage_version
+    real = pipelines.flows.publish_version
 
-    def counting(tables, folder, *args):
-        staged.append(folder)
-        return real(tables, folder, *args)
+    def counting(written, *args):
+        staged.append(written.staging)
+        return real(written, *args)
 
-    monkeypatch.setattr(pipelines.flows, "stage_version", counting)
+    monkeypatch.setattr(pipelines.flows, "publish_version", counting)
     before = table_bytes(warehouse)
     sql = tmp_path / "sql"
     shutil.copytree(default_sql_dir(), sql)
