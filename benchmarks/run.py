@@ -113,6 +113,7 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
     from pipelines import extract as extraction
     from pipelines import store
     from pipelines.config import default_sql_dir
+    from pipelines.memory import give_back_freed_memory
     from pipelines.refresh import (
         batches,
         collect_extractions,
@@ -168,6 +169,7 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
                 linked.tables, warehouse, default_sql_dir(), info, linked.state, linked.changed
             )
             del linked  # as the flow does: the frames are in files now
+            give_back_freed_memory()
             try:
                 staged = publish_version(written, default_sql_dir())
             except BaseException:

@@ -42,6 +42,7 @@ from pipelines.curation import unmatched_references
 from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
 from pipelines.look.report import markdown_link
+from pipelines.memory import give_back_freed_memory
 from pipelines.refresh import (
     Collected,
     PlannedDump,
@@ -253,6 +254,7 @@ def _link_and_publish(
         # Everything linked is in files now: let the frames go before DuckDB
         # takes its share of memory.
         del linked
+        give_back_freed_memory()
         try:
             staged = publish_task(written, settings.sql_dir)
         except BaseException:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from pipelines.extract.schema import PROFILES, REJECTS, SOURCES
+from pipelines.memory import give_back_freed_memory
 from pipelines.transform import link, network
 from pipelines.transform.glued import WEAK
 from pipelines.transform.match import (
@@ -413,6 +414,8 @@ class _Steps:
         try:
             yield
         finally:
+            # What the step freed goes back before the next step's peak.
+            give_back_freed_memory()
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
