@@ -101,9 +101,9 @@ def link_warehouse(
     over the extraction cache. Overrides (raw/overrides.toml), aliases
     (raw/aliases.toml) and the taxonomies are honoured.
     """
-    old = LinkState.from_frames(lambda name: store.read_state(warehouse_dir, name))
+    # A reader, not the state: relink lets its frames go as it replaces them.
     return relink(
-        old,
+        lambda: LinkState.from_frames(lambda name: store.read_state(warehouse_dir, name)),
         collected.entries,
         CacheSource(store.cache_dir(warehouse_dir)),
         _inputs(raw_dir, config, taxonomies),

@@ -32,7 +32,7 @@ over the source (``wide.py``).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -145,7 +145,7 @@ class LinkResult:
 
 
 def relink(
-    old: LinkState | None,
+    old: LinkState | Callable[[], LinkState | None] | None,
     entries: Sequence[tuple[str, str]],
     source: Source,
     inputs: LinkInputs,
@@ -155,9 +155,15 @@ def relink(
 ) -> LinkResult:
     """Link the dumps ``entries`` ((source_file, cache_key), in file order) from ``old``.
 
-    ``uncached``: extractions of dumps that have no cache entry (files that
-    could not be read: no records), added to sources and rejects only.
+    ``old``: the previous state, or a function that reads it; read here, the
+    state's frames are let go step by step as the new ones replace them
+    (``Update._let_go``), so the old and the new state are never both whole
+    in memory. ``uncached``: extractions of dumps that have no cache entry
+    (files that could not be read: no records), added to sources and
+    rejects only.
     """
+    if callable(old):
+        old = old()
     ctx = inputs_context(inputs, with_analysis)
     mode, reason = "incremental", ""
     if old is None:
@@ -170,6 +176,11 @@ def relink(
     added = [key for key in keys if key not in old_keys]
     removed = sorted(old_keys - set(keys))
     run = Update(base, source, inputs, added, removed)
+    # What the end of the link needs of the old state; the rest only ``run`` holds.
+    old_dumps, old_uncached = base.dumps, base.uncached
+    old_homes = base.records.select("paper_id", "source_file")
+    old_topics = None if with_analysis else base.topics  # else run.topics reads them
+    del old, base
     step = _Steps()
 
     with step("records"):
@@ -208,7 +219,7 @@ def relink(
         "paper_matches": matches_table(scored, inputs.config),
         "paper_field_sources": field_sources,
     }
-    topics = base.topics
+    topics = old_topics
     if with_analysis:
         with step("topics"):
             taxonomies = inputs.taxonomies
@@ -275,7 +286,9 @@ def relink(
     changed_papers = pl.concat([affected, gone_papers]).unique().sort()
     hints = None
     if mode == "incremental":
-        hints = _write_hints(base, state, added, removed, records, changed_papers)
+        hints = _write_hints(
+            old_dumps, old_uncached, old_homes, state, added, removed, records, changed_papers
+        )
         hints = replace(
             hints,
             paper_rows=_paper_rows(tables, source, papers, records, changed_papers),
@@ -327,14 +340,17 @@ def dumps_notes(dumps: pl.DataFrame) -> list[str]:
 
 
 def _write_hints(
-    old: LinkState,
+    old_dumps: pl.DataFrame,
+    old_uncached: pl.DataFrame,
+    old_homes: pl.DataFrame,
     new: LinkState,
     added: Sequence[str],
     removed: Sequence[str],
     records: pl.DataFrame,
     changed_papers: pl.Series,
 ) -> WriteHints:
-    """The dumps and paper homes whose table rows can differ between ``old`` and ``new``.
+    """The dumps and paper homes whose table rows can differ between the old state
+    (its dumps, uncached files and records' (paper_id, source_file)) and ``new``.
 
     ``records`` rows come from a dump's cache entry plus the re-split fields
     of its records (``wide.records_frame``), ``rejects`` rows from the cache
@@ -344,9 +360,9 @@ def _write_hints(
     sources = pl.concat(
         [
             new.dumps.filter(pl.col("cache_key").is_in(list(added)))["source_file"],
-            old.dumps.filter(pl.col("cache_key").is_in(list(removed)))["source_file"],
+            old_dumps.filter(pl.col("cache_key").is_in(list(removed)))["source_file"],
             records.filter(pl.col("fresh"))["source_file"],
-            old.uncached["source_file"],
+            old_uncached["source_file"],
             new.uncached["source_file"],
         ]
     )
@@ -356,7 +372,7 @@ def _write_hints(
             frame.filter(pl.col("paper_id").is_in(ids))
             .group_by("paper_id")
             .agg(pl.col("source_file").min())["source_file"]
-            for frame in (old.records, new.records)
+            for frame in (old_homes, new.records)
         ]
     )
     papers = frozenset(changed_papers.to_list())

@@ -9,7 +9,7 @@ calls them in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -83,6 +83,16 @@ class Update:
         self.old, self.source, self.inputs = old, source, inputs
         self.added, self.removed = added, set(removed)
         self.unforced = pl.DataFrame(schema=SCORED)
+
+    def _let_go(self, *names: str) -> None:
+        """Drop the old state's frames ``names`` after their last use in this update.
+
+        The update holds a copy of the state without them, so a caller that read
+        the state for this link alone (``relink`` given a reader) frees them
+        before the next step's peak, instead of holding the whole old state
+        beside the new one to the end.
+        """
+        self.old = replace(self.old, **dict.fromkeys(names))
 
     # --- dumps and records -----------------------------------------------------
 
@@ -182,9 +192,16 @@ class Update:
                 fresh.select(columns).cast(dict(STATE_RECORDS)),
             ]
         ).sort("source_file", "record_index")
-        self.old_blocks = old.with_row_index("orid").with_columns(
-            gone=gone_key | pl.col("record_id").is_in(changed["record_id"].implode())
-        )
+        # Only the blocking keys and each record's paper of the old records are read
+        # past here (by pairs and affected_papers).
+        self.old_blocks = old.select(
+            "record_id",
+            *BLOCK_KEYS,
+            gone=gone_key | pl.col("record_id").is_in(changed["record_id"].implode()),
+        ).with_row_index("orid")
+        self.old_paper_of = old.select("record_id", "paper_id")
+        del old
+        self._let_go("records", "weak", "names")
         return records, weak, names
 
     # --- pairs -------------------------------------------------------------------
@@ -216,6 +233,8 @@ class Update:
             .sort("a", "b")
         )
         self.unforced = pairs
+        self.old_blocks = None
+        self._let_go("pairs")
         return pairs, candidates.height
 
     # --- papers ------------------------------------------------------------------
@@ -241,7 +260,7 @@ class Update:
 
     def affected_papers(self, features: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """(papers to re-derive, papers no longer there), both sorted paper ids."""
-        before = self.old.records.select("record_id", old_paper="paper_id")
+        before = self.old_paper_of.rename({"paper_id": "old_paper"})
         now = features.select("record_id", "paper_id", "fresh").join(
             before.filter(~pl.col("record_id").is_in(self.gone_ids.implode())),
             on="record_id",
@@ -266,6 +285,7 @@ class Update:
         )
         current = features["paper_id"].unique()
         gone = self.old.papers.filter(~pl.col("paper_id").is_in(current.implode()))["paper_id"]
+        self.old_paper_of = None
         return affected, gone.sort()
 
     def papers(
@@ -282,6 +302,7 @@ class Update:
         field_sources = pl.concat([self.old.field_sources.filter(keep), field_sources]).sort(
             "paper_id", "field"
         )
+        self._let_go("papers", "field_sources")
         return papers, field_sources, lists
 
     # --- people and the network ----------------------------------------------------
@@ -317,6 +338,7 @@ class Update:
                 link.authors(authorships.filter(pl.col("author_id").is_in(touched.implode()))),
             ]
         ).sort("author_id")
+        self._let_go("authorships", "paper_authors", "authors")
         return authorships, paper_authors, authors, touched
 
     def network(
@@ -343,6 +365,9 @@ class Update:
         # A component whose pairs and authors are all as before keeps its nodes (Leiden
         # would find the same communities): a dump of known papers re-runs nothing.
         before = self.old.coauthors.filter(first & pl.col("author_id_b").is_in(among))
+        # The old pairs are not needed past here: let them go before Leiden's peak.
+        del redone
+        self._let_go("coauthors", "nodes")
         moved = pl.concat(
             [
                 before.join(fresh, on=before.columns, how="anti"),
