@@ -33,38 +33,37 @@ from typing import Any
 
 import duckdb
 
-from pipelines import __version__, progress, view_updates
+from pipelines import __version__, progress, table_updates, view_updates
 from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
 from pipelines.load import HINTED_BY_PAPER, TABLES
 from pipelines.sqlgraph import (
     Mart,
     SqlGraph,
-    lake_table,
     marts_of,
     sql_digest,
     sql_files,
 )
 from pipelines.sqlquote import identifier, literal, qualified
 from pipelines.store import BUILD_INFO, BUILDING, DATABASE, TABLE_FILES, utc_now, write_build_info
+from pipelines.table_updates import LAKE
 
 # Readable by DuckDB 1.0 and later, which is what BI tools bundle.
 STORAGE_VERSION = "v1.0.0"
 # The structure of the DuckDB file; a build may start from a copy of a
 # published file only when that file has this layout.
 LAYOUT = 3
-LAKE, MATERIALIZED = "lake", "materialized"
-# DuckDB's share of physical memory while it builds (the linked frames are
-# out of memory by then: see staging.write_version). Not less: at 1 GB of
-# dumps a 1 GB limit ran out of memory in a data test (a join that does not
-# spill), and a fixed cap would fail sooner the larger the corpus.
+MATERIALIZED = "materialized"
+# DuckDB's memory while it builds (the linked frames are out of memory by
+# then: see staging.write_version): this many times the bytes of the tables'
+# Parquet files, at least MIN_MEMORY and at most MEMORY_FRACTION of physical
+# memory. At 1 GB of dumps (311 MB of tables) DuckDB took 2.65 GB when given a
+# quarter of memory; 1.4 GB and 1.9 GB built it as fast, 1 GB ran out of
+# memory in a data test (a join that does not spill). A build that runs out
+# of memory under the proportional limit is made again at the fraction.
+MEMORY_PER_TABLE_BYTE = 6
+MIN_MEMORY = 2**30
 MEMORY_FRACTION = 0.25
-# An incremental build reloads a table whole when more than this share of its
-# rows is in changed files: diffing would cost more than loading.
-RELOAD_SHARE = 0.5
-# Tables this small are diffed whatever share changed: the changed rows are
-# cheap to find, and row-level view updates need them.
-ALWAYS_DIFF_ROWS = 100_000
 # Tables whose rows belong to one paper each and change only when the link
 # re-derives or removes it (``linkage.WriteHints.papers``).
 PAPER_ROWS = HINTED_BY_PAPER
@@ -105,6 +104,10 @@ class BuildReport:
     tests_run: int = 0
     # Size of the file when it was last built in full (incremental builds grow it).
     full_build_bytes: int = 0
+    # DuckDB's memory limit in bytes for the build that succeeded, and the how-manyth
+    # try it was (a second when the proportional limit ran out: ``memory_limits``).
+    memory_limit: int = 0
+    memory_attempts: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,6 +119,8 @@ class BuildReport:
             "row_diffs": self.row_diffs,
             "tests_run": self.tests_run,
             "full_build_bytes": self.full_build_bytes,
+            "memory_limit": self.memory_limit,
+            "memory_attempts": self.memory_attempts,
         }
 
 
@@ -194,104 +199,28 @@ def materialize_views(con: duckdb.DuckDBPyConnection, marts: list[Mart]) -> None
                 con.execute(f"comment on column {target} is {literal(comment)}")  # identifiers only
 
 
-def _memory_limit() -> str:
+def memory_limits(tables: dict[str, TableFiles]) -> list[int]:
+    """DuckDB's memory limits in bytes for building ``tables``, to try in order: in
+    proportion to their files, then (when that is less) a share of physical memory."""
     try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        ceiling = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * MEMORY_FRACTION)
     except (ValueError, OSError):
-        return "2GB"
-    return f"{max(512, int(total * MEMORY_FRACTION / 2**20))}MB"
+        ceiling = 2 * MIN_MEMORY
+    table_bytes = sum(f.size for t in tables.values() for f in t.files)
+    proportional = max(MIN_MEMORY, MEMORY_PER_TABLE_BYTE * table_bytes)
+    return [proportional, ceiling] if proportional < ceiling else [ceiling]
 
 
-def _connect(path: Path, scratch: Path) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, scratch: Path, memory_limit: int) -> duckdb.DuckDBPyConnection:
     # Paths go to DuckDB as arguments, never inside SQL text.
     return duckdb.connect(
         str(path),
         config={
             "storage_compatibility_version": STORAGE_VERSION,
-            "memory_limit": _memory_limit(),
+            "memory_limit": f"{max(1, memory_limit // 2**20)}MB",
             "temp_directory": str(scratch),
         },
     )
-
-
-def _paths(tables_dir: Path, name: str, names: list[str]) -> list[str]:
-    return [str((tables_dir / name / n).resolve()) for n in names]
-
-
-def _load_table(con, tables_dir: Path, name: str, files: TableFiles) -> None:
-    target = qualified(LAKE, lake_table(name))
-    paths = _paths(tables_dir, name, [f.name for f in files.files])
-    # identifiers only: the table name through qualified(); paths bound
-    sql = f"create or replace table {target} as select * from read_parquet(?)"
-    con.execute(sql, [paths])  # identifiers only
-
-
-def _update_table(
-    con,
-    tables_dir: Path,
-    name: str,
-    old: TableFiles,
-    new: TableFiles,
-    key: tuple[str, ...],
-    by_paper: bool = False,
-) -> str:
-    """Replace the rows of ``lake.<name>_data`` whose key changed between two file sets.
-
-    The changed rows are those of the changed files that differ. With
-    ``by_paper`` (the link named the papers whose rows can differ, in temp
-    table ``changed_papers``) only those papers' rows of the changed files
-    are compared, however many files changed: one dump's papers touch most
-    buckets of a paper table. Otherwise, when most files changed, the rows
-    whose hash differs between the stored rows and the new files, so that
-    only their keys are replaced rather than the table loaded again. Returns
-    how the changed rows were found (``BuildReport.row_diffs``); all but
-    "reloaded" keep what they name (``view_updates``).
-    """
-    target = qualified(LAKE, lake_table(name))
-    removed = [f for f in old.files if f.name not in new.names]
-    added = [f.name for f in new.files if f.name not in old.names]
-    share = sum(f.rows for f in removed) / max(old.rows, 1)
-    if not key:
-        paths = _paths(tables_dir, name, [f.name for f in new.files])
-        con.execute(f"delete from {target}")  # identifiers only
-        sql = f"insert into {target} select * from read_parquet(?)"
-        con.execute(sql, [paths])  # identifiers only
-        return "reloaded"
-    match = " and ".join(f"t.{identifier(c)} is not distinct from k.{identifier(c)}" for c in key)
-    if not by_paper and share > RELOAD_SHARE and old.rows > ALWAYS_DIFF_ROWS:
-        paths = _paths(tables_dir, name, [f.name for f in new.files])
-        view_updates.changed_by_hash(con, name, (LAKE, lake_table(name)), paths, key)
-        sql = f"delete from {target} t using changed_keys k where {match}"
-        con.execute(sql)  # identifiers only
-        con.execute(
-            f"insert into {target} select t.* from read_parquet(?) t "
-            f"semi join changed_keys k on {match}",
-            [paths],
-        )
-        con.execute("drop table changed_keys")
-        return "hashes"
-    only = "where paper_id in (select paper_id from changed_papers)" if by_paper else ""
-    for temp, names in (("old_rows", [f.name for f in removed]), ("new_rows", added)):
-        rows = identifier(temp)
-        sql = f"create or replace temp table {rows} as select * from {target} limit 0"
-        con.execute(sql)  # identifiers only
-        if names:
-            paths = _paths(tables_dir, name, names)
-            insert = f"insert into {rows} select * from read_parquet(?) {only}"
-            con.execute(insert, [paths])  # identifiers only: paths bound
-    columns = ", ".join(identifier(c) for c in key)
-    con.execute(
-        f"create or replace temp table changed_keys as "
-        f"select {columns} from (select * from old_rows except all select * from new_rows) "
-        f"union select {columns} from (select * from new_rows except all select * from old_rows)"
-    )
-    con.execute(f"delete from {target} t using changed_keys k where {match}")  # identifiers only
-    con.execute(
-        f"insert into {target} select t.* from new_rows t semi join changed_keys k on {match}"
-    )
-    view_updates.keep_changed_rows(con, name)
-    con.execute("drop table old_rows; drop table new_rows; drop table changed_keys")
-    return "papers" if by_paper else "files"
 
 
 @dataclass(frozen=True)
@@ -348,28 +277,47 @@ def build_database(
     digest = sql_digest(sql_dir)
     incremental = _can_update(previous, tables, digest)
     graph = SqlGraph.of(sql_dir, set(tables))
-    try:
-        if incremental:
-            try:
-                shutil.copyfile(previous.database, tmp)
-            except OSError as err:
-                raise PaperlakeError(
-                    f"{tmp}: could not be written: {err.strerror or err}"
-                ) from None
-            report = _update(
-                tmp, scratch, tables, tables_dir, sql_dir, previous, graph, changed_papers
-            )
-        else:
-            report = _build(tmp, scratch, tables, tables_dir, sql_dir, graph)
-    except duckdb.Error as err:
-        _discard(tmp)
-        verb = "written" if isinstance(err, duckdb.IOException) else "built"
-        raise PaperlakeError(f"{database_path}: could not be {verb}: {_one_line(err)}") from None
-    except BaseException:
-        _discard(tmp)
-        raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    limits = memory_limits(tables)
+    for attempt, memory_limit in enumerate(limits, start=1):
+        try:
+            if incremental:
+                try:
+                    shutil.copyfile(previous.database, tmp)
+                except OSError as err:
+                    raise PaperlakeError(
+                        f"{tmp}: could not be written: {err.strerror or err}"
+                    ) from None
+                report = _update(
+                    tmp,
+                    scratch,
+                    memory_limit,
+                    tables,
+                    tables_dir,
+                    sql_dir,
+                    previous,
+                    graph,
+                    changed_papers,
+                )
+            else:
+                report = _build(tmp, scratch, memory_limit, tables, tables_dir, sql_dir, graph)
+            break
+        except duckdb.OutOfMemoryException as err:
+            _discard(tmp)
+            if attempt < len(limits):
+                continue  # again from the start, with more memory
+            raise PaperlakeError(f"{database_path}: could not be built: {_one_line(err)}") from None
+        except duckdb.Error as err:
+            _discard(tmp)
+            verb = "written" if isinstance(err, duckdb.IOException) else "built"
+            raise PaperlakeError(
+                f"{database_path}: could not be {verb}: {_one_line(err)}"
+            ) from None
+        except BaseException:
+            _discard(tmp)
+            raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    report = replace(report, memory_limit=memory_limit, memory_attempts=attempt)
     progress.checkpoint("publish")
     os.replace(tmp, database_path)
     if report.mode == "full":
@@ -400,19 +348,21 @@ def _finish(con, sql_dir: Path, only: set[Path] | None) -> tuple[int, int]:
     return int(n_views), n_tests
 
 
-def _build(tmp, scratch, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildReport:
+def _build(
+    tmp, scratch, memory_limit: int, tables, tables_dir, sql_dir, graph: SqlGraph
+) -> BuildReport:
     # Staging views, then the marts in the order of what they read: DuckDB
     # binds a view when it is created, so a mart's inputs come first.
     files = [*sql_files(sql_dir, "staging"), *(m.path for m in graph.marts)]
     progress.start("publish", len(tables) + len(files) + 1)
-    con = _connect(tmp, scratch)
+    con = _connect(tmp, scratch, memory_limit)
     try:
         con.execute(f"create schema {identifier(LAKE)}")  # identifiers only
         # SQLAlchemy's PostgreSQL dialect casts to REGCLASS when it asks for
         # keys and comments; DuckDB has no such type (README, "BI tools").
         con.execute("create type regclass as varchar")
         for name, files_of in sorted(tables.items()):
-            _load_table(con, tables_dir, name, files_of)
+            table_updates.load_table(con, tables_dir, name, files_of)
             progress.advance("publish")
         for path in files:
             _apply(con, path)
@@ -428,7 +378,7 @@ def _build(tmp, scratch, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildR
 
 
 def _update(
-    tmp, scratch, tables, tables_dir, sql_dir, previous, graph: SqlGraph, papers
+    tmp, scratch, memory_limit: int, tables, tables_dir, sql_dir, previous, graph: SqlGraph, papers
 ) -> BuildReport:
     old = previous.tables()
     changed = sorted(n for n, t in tables.items() if not t.same_content(old[n]))
@@ -436,7 +386,7 @@ def _update(
     marts = [m for m in graph.marts if m.name in affected and m.materialized]
     tests = {p for p, reads in graph.tests.items() if not reads or reads & affected}
     progress.start("publish", len(changed) + len(marts) + 1)
-    con = _connect(tmp, scratch)
+    con = _connect(tmp, scratch, memory_limit)
     try:
         diffs = {}
         if papers is not None:
@@ -447,7 +397,7 @@ def _update(
         for name in changed:
             key = TABLES[name].order if name in TABLES else ()
             by_paper = papers is not None and name in PAPER_ROWS
-            diffs[name] = _update_table(
+            diffs[name] = table_updates.update_table(
                 con, tables_dir, name, old[name], tables[name], key, by_paper
             )
             progress.advance("publish")

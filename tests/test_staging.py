@@ -396,3 +396,35 @@ def test_a_written_version_publishes_without_its_frames_and_again_after_a_failur
     staging.discard_written(again)
     assert not again.staging.exists()
     assert store.current_version(warehouse) == "2"
+
+
+def test_memory_limits_follow_the_tables_up_to_a_share_of_memory() -> None:
+    """DuckDB gets memory in proportion to the tables' files, never less than the
+    floor, and a share of physical memory as the last try (or the only one)."""
+    from pipelines.delta import DataFile, TableFiles
+
+    def tables(size: int) -> dict[str, TableFiles]:
+        return {"papers": TableFiles((DataFile("b0-x.parquet", 0, 1, size, "{}"),), "{}", 1)}
+
+    ceiling = publish.memory_limits(tables(10**15))
+    assert len(ceiling) == 1 and ceiling[0] < 10**15  # huge tables: only the share
+    small = publish.memory_limits(tables(1000))
+    assert small == [publish.MIN_MEMORY, ceiling[0]]
+    size = 2 * publish.MIN_MEMORY // publish.MEMORY_PER_TABLE_BYTE
+    assert publish.memory_limits(tables(size))[0] == publish.MEMORY_PER_TABLE_BYTE * size
+
+
+def test_a_build_out_of_memory_is_made_again_with_more(published, monkeypatch) -> None:
+    """When DuckDB runs out of memory under the proportional limit, the incremental
+    build starts again from a fresh copy of the published file at the share of
+    memory, and its build record says so."""
+    raw, warehouse, sql = published
+    shutil.copy(sorted(RAW.glob("*.txt"))[-1], raw)
+    monkeypatch.setattr(publish, "MIN_MEMORY", 4 * 2**20)
+    monkeypatch.setattr(publish, "MEMORY_PER_TABLE_BYTE", 0)
+    staged, _ = _stage(raw, warehouse, sql)
+    record = store.read_build_info(warehouse, staged.version)["publish"]
+    assert record["mode"] == "incremental" and record["memory_attempts"] == 2
+    assert record["memory_limit"] == publish.memory_limits({})[-1] > 4 * 2**20
+    assert record["tests_run"] > 0
+    assert not list(warehouse.rglob("*.tmp-*")) and not list(warehouse.rglob("*.spill-*"))

@@ -21,7 +21,7 @@ from conftest import CAPTURE, PAPERLAKE, RAW
 from deltalake import DeltaTable
 from typer.testing import CliRunner
 
-from pipelines import delta, load, publish, store
+from pipelines import delta, load, publish, store, table_updates
 from pipelines.cli import EXIT_FAILED, app
 from pipelines.progress import PAUSE_AT, PAUSE_FILE
 from pipelines.refresh import combine, extract_batch, link_tables
@@ -192,8 +192,8 @@ def test_an_incremental_build_equals_a_build_from_scratch(
         # Every changed table's changed rows found by row hashes (what large
         # tables do when most of their files changed), paper tables included:
         # the link's changed papers are not used.
-        monkeypatch.setattr(publish, "RELOAD_SHARE", 0.0)
-        monkeypatch.setattr(publish, "ALWAYS_DIFF_ROWS", 0)
+        monkeypatch.setattr(table_updates, "RELOAD_SHARE", 0.0)
+        monkeypatch.setattr(table_updates, "ALWAYS_DIFF_ROWS", 0)
         monkeypatch.setattr(publish, "PAPER_ROWS", ())
     warehouse, scratch = tmp_path / "wh", tmp_path / "scratch"
     _refresh(raw, warehouse)
