@@ -123,7 +123,7 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         unchanged_summary,
     )
     from pipelines.sources import resolve_dumps
-    from pipelines.staging import build_info, discard_written, publish_version, write_version
+    from pipelines.staging import build_info, discarded_on_failure, publish_version, write_version
 
     # The flow's fan-out: 2 batches per core on a pool of one thread per core.
     workers = os.cpu_count() or 2
@@ -170,11 +170,8 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
             )
             del linked  # as the flow does: the frames are in files now
             give_back_freed_memory()
-            try:
-                staged = publish_version(written, default_sql_dir())
-            except BaseException:
-                discard_written(written)
-                raise
+            with discarded_on_failure(written):
+                staged = publish_version(written)
             if staged.path is not None:
                 store.promote(warehouse, staged.path)
             published = not staged.unchanged

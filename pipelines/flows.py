@@ -67,7 +67,7 @@ from pipelines.staging import (
     StagedVersion,
     WrittenVersion,
     build_info,
-    discard_written,
+    discarded_on_failure,
     publish_version,
     write_version,
 )
@@ -125,8 +125,8 @@ def write_task(
 
 
 @task(name="publish", cache_policy=NO_CACHE, **_FS_RETRIES)
-def publish_task(written: WrittenVersion, sql_dir: Path) -> StagedVersion:
-    return publish_version(written, sql_dir)
+def publish_task(written: WrittenVersion) -> StagedVersion:
+    return publish_version(written)
 
 
 @task(name="promote", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -255,11 +255,9 @@ def _link_and_publish(
         # takes its share of memory.
         del linked
         give_back_freed_memory()
-        try:
-            staged = publish_task(written, settings.sql_dir)
-        except BaseException:
-            discard_written(written)
-            raise
+        # Prefect retries the task; the version is given up only after that.
+        with discarded_on_failure(written):
+            staged = publish_task(written)
     where.stage = "promote"
     with timer("promote"):
         version = promote_task(staged, warehouse)

@@ -36,7 +36,7 @@ import duckdb
 from pipelines import __version__, progress, table_updates, view_updates
 from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
-from pipelines.load import HINTED_BY_PAPER, TABLES
+from pipelines.layout import HINTED_BY_PAPER, TABLES
 from pipelines.sqlgraph import (
     Mart,
     SqlGraph,

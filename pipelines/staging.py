@@ -16,6 +16,7 @@ a refresh can stop before linking).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,8 @@ import polars as pl
 from pipelines import __version__, delta, progress, publish, store
 from pipelines.delta import TableFiles
 from pipelines.errors import PaperlakeError
-from pipelines.load import Patch, unchanged_buckets, write_tables
+from pipelines.layout import unchanged_buckets
+from pipelines.load import Patch, write_tables
 from pipelines.look.report import write_version_report
 from pipelines.transform.linkage import LinkReport, WriteHints
 from pipelines.transform.state import LinkState
@@ -85,6 +87,7 @@ class WrittenVersion:
 
     staging: Path | None
     tables_dir: Path | None = None
+    sql_dir: Path | None = None  # the sql/ folder the DuckDB file is built from
     tables: dict[str, TableFiles] = field(default_factory=dict)
     record: dict = field(default_factory=dict)  # build.json so far
     previous: publish.Previous | None = None
@@ -92,18 +95,19 @@ class WrittenVersion:
     kept: StagedVersion | None = None
 
 
-def stage_version(
-    tables: Tables,
-    warehouse_dir: Path,
-    sql_dir: Path,
-    info: dict,
-    state: LinkState | None = None,
-    changed: WriteHints | None = None,
-) -> StagedVersion:
-    """``write_version`` then ``publish_version``, for a caller that keeps the frames anyway."""
-    written = write_version(tables, warehouse_dir, sql_dir, info, state, changed)
+def stage_version(*args: Any, **kwargs: Any) -> StagedVersion:
+    """``write_version`` (the same arguments) then ``publish_version``, for a caller that
+    keeps the frames anyway."""
+    written = write_version(*args, **kwargs)
+    with discarded_on_failure(written):
+        return publish_version(written)
+
+
+@contextlib.contextmanager
+def discarded_on_failure(written: WrittenVersion) -> Iterator[None]:
+    """Drop the written version when the block (its publish, with any retries) fails."""
     try:
-        return publish_version(written, sql_dir)
+        yield
     except BaseException:
         discard_written(written)
         raise
@@ -163,20 +167,21 @@ def write_version(
         )
     return WrittenVersion(
         staging,
-        root,
-        written,
-        {**info, "fingerprint": fingerprint},
-        previous,
-        changed.papers if changed is not None else None,
+        tables_dir=root,
+        sql_dir=sql_dir,
+        tables=written,
+        record={**info, "fingerprint": fingerprint},
+        previous=previous,
+        changed_papers=changed.papers if changed is not None else None,
     )
 
 
-def publish_version(written: WrittenVersion, sql_dir: Path) -> StagedVersion:
+def publish_version(written: WrittenVersion) -> StagedVersion:
     """Build and test the DuckDB file of a written version, and write its report.
 
     Safe to run again after a failure (each try builds the file afresh); the
     staging folder stays for that, and ``discard_written`` drops it once the
-    caller gives up.
+    caller gives up (``discarded_on_failure``).
     """
     if written.kept is not None:
         return written.kept
@@ -185,7 +190,7 @@ def publish_version(written: WrittenVersion, sql_dir: Path) -> StagedVersion:
         staging,
         written.tables,
         written.tables_dir,
-        sql_dir,
+        written.sql_dir,
         written.record,
         written.previous,
         written.changed_papers,

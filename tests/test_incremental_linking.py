@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pipelines.extract as extract
-from pipelines import load
+from pipelines import layout, load
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.load import write_tables
@@ -166,7 +166,7 @@ def _bytes(tables, folder: Path) -> dict[str, bytes]:
 
 def _hinted(result) -> dict[str, set[int]] | None:
     changed = result.changed
-    return None if changed is None else load.unchanged_buckets(changed.sources, changed.homes)
+    return None if changed is None else layout.unchanged_buckets(changed.sources, changed.homes)
 
 
 def _patches(result) -> list[load.Patch]:
@@ -425,10 +425,10 @@ def test_a_new_dump_computes_only_its_buckets_of_the_wide_tables(
     hinted = write_tables(result.tables, folder, before, _hinted(result))
     monkeypatch.undo()
     # The lazy wide tables read and wrote the new dump's buckets only.
-    assert spilled["records"] == load.source_buckets("records", [new])
-    assert spilled["rejects"] <= load.source_buckets("rejects", [new])
-    assert spilled["papers"] <= load.source_buckets("papers", result.changed.homes)
-    assert len(spilled["papers"]) < load.TABLES["papers"].buckets
+    assert spilled["records"] == layout.source_buckets("records", [new])
+    assert spilled["rejects"] <= layout.source_buckets("rejects", [new])
+    assert spilled["papers"] <= layout.source_buckets("papers", result.changed.homes)
+    assert len(spilled["papers"]) < layout.TABLES["papers"].buckets
     # Every other bucket kept the published file, and those are the right files.
     kept = {f for f in hinted["records"].files if f.bucket not in spilled["records"]}
     assert kept and kept <= set(before["records"].files)
@@ -443,8 +443,8 @@ def test_a_new_dump_computes_only_its_buckets_of_the_wide_tables(
     patched = write_tables(result.tables, folder, before, _hinted(result), _patches(result))
     monkeypatch.undo()
     assert "papers" not in spilled and "records" not in spilled
-    assert set(result.changed.paper_rows) == set(load.HINTED_BY_PAPER)
-    assert set(result.changed.source_rows) == set(load.HINTED_BY_SOURCE)
+    assert set(result.changed.paper_rows) == set(layout.HINTED_BY_PAPER)
+    assert set(result.changed.source_rows) == set(layout.HINTED_BY_SOURCE)
     assert _files(patched, folder) == _files(plain, tmp_path / "plain")
 
 

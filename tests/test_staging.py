@@ -379,9 +379,9 @@ def test_a_written_version_publishes_without_its_frames_and_again_after_a_failur
 
     monkeypatch.setattr(publish, "finish_version", failing_once)
     with pytest.raises(OSError):
-        staging.publish_version(written, sql)
+        staging.publish_version(written)
     assert written.staging.is_dir()  # kept for the retry
-    staged = staging.publish_version(written, sql)
+    staged = staging.publish_version(written)
     assert len(calls) == 2 and (staged.path / store.DATABASE).is_file()
     store.promote(warehouse, staged.path)
     assert store.current_version(warehouse) == "2"

@@ -21,7 +21,7 @@ from conftest import CAPTURE, PAPERLAKE, RAW
 from deltalake import DeltaTable
 from typer.testing import CliRunner
 
-from pipelines import delta, load, publish, store, table_updates
+from pipelines import delta, layout, load, publish, store, table_updates
 from pipelines.cli import EXIT_FAILED, app
 from pipelines.progress import PAUSE_AT, PAUSE_FILE
 from pipelines.refresh import combine, extract_batch, link_tables
@@ -89,7 +89,7 @@ def test_same_rows_give_the_same_files_however_they_come(tables, tmp_path: Path)
     for file in records.files:
         rows = pl.read_parquet(tmp_path / "eager" / "records" / file.name)
         assert rows.height == file.rows == json.loads(file.stats)["numRecords"]
-        buckets = {load.bucket_of(s, 64) for s in rows["source_file"].unique()}
+        buckets = {layout.bucket_of(s, 64) for s in rows["source_file"].unique()}
         assert buckets == {file.bucket}
         assert rows.equals(rows.sort("source_file", "record_index"))
     # Papers sit in their home dump's bucket: the smallest source_file of their records.
@@ -97,7 +97,7 @@ def test_same_rows_give_the_same_files_however_they_come(tables, tmp_path: Path)
     for file in eager["papers"].files:
         ids = pl.read_parquet(tmp_path / "eager" / "papers" / file.name)["paper_id"]
         home = homes.filter(pl.col("paper_id").is_in(ids.implode()))["source_file"]
-        assert {load.bucket_of(h, load.PAPER_BUCKETS) for h in home} == {file.bucket}
+        assert {layout.bucket_of(h, layout.PAPER_BUCKETS) for h in home} == {file.bucket}
     # An empty table is one empty file, so its schema is on disk too.
     assert eager["rejects"].rows == 0 and len(eager["rejects"].files) == 1
 
@@ -129,7 +129,7 @@ def test_a_spill_left_by_a_killed_run_is_removed(tables, tmp_path: Path) -> None
 
 def test_buckets_known_unchanged_are_not_computed(tables, tmp_path: Path) -> None:
     first = load.write_tables(tables, tmp_path / "t")
-    bucket = load.bucket_of(DROPPED, 64)
+    bucket = layout.bucket_of(DROPPED, 64)
     # The caller says the dropped dump's bucket is unchanged: its old file stays,
     # although the rows handed in no longer hold it, and no other file changes.
     changed = tables["records"].with_columns(
@@ -160,7 +160,7 @@ def test_only_what_changed_is_committed(prefect_harness, raw: Path, tmp_path: Pa
     assert after["topics"] == before["topics"]
     assert DeltaTable(warehouse / "tables" / "topics").version() == before["topics"].delta_version
     # records: only the dropped dump's bucket changed; the other files are kept.
-    bucket = load.bucket_of(DROPPED, 64)
+    bucket = layout.bucket_of(DROPPED, 64)
     assert {f for f in before["records"].files if f.bucket != bucket} == set(after["records"].files)
     assert after["records"].delta_version == before["records"].delta_version + 1
     # Each Delta version holds exactly the files its warehouse version names.

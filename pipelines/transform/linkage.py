@@ -98,7 +98,7 @@ class WriteHints:
     Every row of ``records`` and ``rejects`` outside ``sources``, and every
     row of the paper tables (papers, paper_authors, paper_field_sources,
     paper_topics) of a paper whose home dump is outside ``homes``, equals the
-    published version's (``load.unchanged_buckets`` turns this into buckets).
+    published version's (``layout.unchanged_buckets`` turns this into buckets).
 
     ``sources``: dumps added, removed, with a record whose weak split was
     redone, or without a cache entry in this run or the last one.
