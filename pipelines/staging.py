@@ -30,7 +30,7 @@ from pipelines.layout import unchanged_buckets
 from pipelines.load import Patch, write_tables
 from pipelines.look.report import write_version_report
 from pipelines.transform.linkage import LinkReport, WriteHints
-from pipelines.transform.state import LinkState
+from pipelines.transform.state import LinkState, read_frame
 
 if TYPE_CHECKING:
     from pipelines.refresh import PlannedDump
@@ -136,7 +136,8 @@ def write_version(
     known before writing anything when the link changed nothing and the
     published version has the same inputs, SQL and code
     (``_same_as_published``); otherwise by the fingerprint of the files
-    written.
+    written, with a state derived from the same context and dumps
+    (``_state_as_published``).
     """
     current, current_info = _published(warehouse_dir)
     n_views = int(current_info.get("n_views", 0))
@@ -153,7 +154,11 @@ def write_version(
         written = write_tables(tables, root, previous_files, unchanged, patches)
         progress.checkpoint("load")
         fingerprint = publish.fingerprint(written, sql_dir)
-        if current is not None and current_info.get("fingerprint") == fingerprint:
+        if (
+            current is not None
+            and current_info.get("fingerprint") == fingerprint
+            and _state_as_published(warehouse_dir, state)
+        ):
             store.discard_version(staging)
             return WrittenVersion(None, kept=StagedVersion(None, current, n_views, True))
         written = {n: delta.with_expected_version(root / n, t) for n, t in written.items()}
@@ -216,6 +221,24 @@ def _published(warehouse_dir: Path) -> tuple[str | None, dict]:
         with contextlib.suppress(PaperlakeError):
             current_info = store.read_build_info(warehouse_dir, current)
     return current, current_info
+
+
+# The state frames that say what the state was derived from (small: read whole).
+STATE_KEYS = ("context", "dumps", "uncached")
+
+
+def _state_as_published(warehouse_dir: Path, state: LinkState | None) -> bool:
+    """True when ``state`` was derived from what the published version's state was: the
+    same context (settings, versions, curation files) and dumps. Equal tables from a
+    new context still make a new version, for its state: else every later run would
+    find the old context and link everything again."""
+    if state is None:
+        return True
+    for name in STATE_KEYS:
+        published = read_frame(lambda n: store.read_state(warehouse_dir, n), name)
+        if published is None or not published.equals(getattr(state, name)):
+            return False
+    return True
 
 
 def write_patches(changed: WriteHints | None) -> list[Patch]:

@@ -428,3 +428,22 @@ def test_a_build_out_of_memory_is_made_again_with_more(published, monkeypatch) -
     assert record["memory_limit"] == publish.memory_limits({})[-1] > 4 * 2**20
     assert record["tests_run"] > 0
     assert not list(warehouse.rglob("*.tmp-*")) and not list(warehouse.rglob("*.spill-*"))
+
+
+def test_a_new_context_with_the_same_tables_is_kept_for_the_next_run(published) -> None:
+    """An aliases entry that matches no one re-links everything once (the state's
+    context changed) into the same tables; the new state is still published, so
+    the run after it links incrementally instead of in full again."""
+    raw, warehouse, sql = published
+    fingerprint = store.read_build_info(warehouse, "1")["fingerprint"]
+    (raw / "aliases.toml").write_text('[[same]]\nnames = ["Nobody Here", "N. Here"]\n')
+    staged, linked = _stage(raw, warehouse, sql)
+    assert linked.report.mode == "full" and "aliases" in linked.report.reason
+    assert staged.version == "2" and not staged.unchanged
+    assert store.read_build_info(warehouse, "2")["fingerprint"] == fingerprint
+    context = store.read_state(warehouse, "link_context")
+    assert context.equals(linked.state.context)
+    # The next run: nothing changed since, so nothing is linked or published.
+    assert _unchanged(raw, warehouse, sql) is not None
+    staged, linked = _stage(raw, warehouse, sql)
+    assert linked.report.mode == "incremental" and staged.unchanged
