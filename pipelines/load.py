@@ -363,8 +363,28 @@ def _patched(
     return files
 
 
-# Rows a LazyFrame is read in when it is split into buckets.
-SPILL_BATCH_ROWS = 100_000
+# A LazyFrame split into buckets is read in batches of this many rows, and
+# spilled once the batches read hold about SPILL_BATCH_BYTES. The streaming
+# engine keeps a few batches in flight: at 1 GB of dumps, batches of 100,000
+# papers with their abstracts took 0.33 GB above the rows they held, of
+# 20,000 rows 0.09 GB, as fast.
+STREAM_BATCH_ROWS = 10_000
+SPILL_BATCH_BYTES = 64 * 2**20
+
+
+def _grouped_batches(rows: pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    """``rows`` read by the streaming engine in small batches, handed on in order in
+    groups of about SPILL_BATCH_BYTES."""
+    group: list[pl.DataFrame] = []
+    size = 0
+    for batch in rows.collect_batches(chunk_size=STREAM_BATCH_ROWS):
+        group.append(batch)
+        size += batch.estimated_size()
+        if size >= SPILL_BATCH_BYTES:
+            yield pl.concat(group)
+            group, size = [], 0
+    if group:
+        yield pl.concat(group)
 
 
 def _spilled_buckets(
@@ -395,7 +415,7 @@ def _spilled_buckets(
             .drop("_key")
         )
         parts: dict[int, list[Path]] = {b: [] for b in wanted}
-        for n, batch in enumerate(rows.collect_batches(chunk_size=SPILL_BATCH_ROWS)):
+        for n, batch in enumerate(_grouped_batches(rows)):
             for (bucket,), part in batch.partition_by(
                 "_bucket", as_dict=True, maintain_order=True
             ).items():

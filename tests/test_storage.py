@@ -107,7 +107,8 @@ def test_a_lazy_table_is_split_in_one_read_whatever_its_batches(
 ) -> None:
     """A LazyFrame goes to per-bucket spill files batch by batch: tiny batches, many
     spill files per bucket, the same data files as the table written whole."""
-    monkeypatch.setattr(load, "SPILL_BATCH_ROWS", 7)
+    monkeypatch.setattr(load, "STREAM_BATCH_ROWS", 7)
+    monkeypatch.setattr(load, "SPILL_BATCH_BYTES", 3000)
     names = ["records", "papers", "rejects", "paper_authors"]
     eager = load.write_tables({n: tables[n] for n in names}, tmp_path / "eager")
     lazy = load.write_tables({n: tables[n].lazy() for n in names}, tmp_path / "lazy")
