@@ -65,8 +65,6 @@ TABLES: dict[str, TableLayout] = {
     "author_network": TableLayout(("author_id",), BY_AUTHOR, 16),
     "profile_owners": TableLayout(("source_file",), BY_SOURCE, 4),
 }
-# The rows' order within each file (kept for callers that sort tables themselves).
-TABLE_ORDER: dict[str, list[str]] = {name: list(t.order) for name, t in TABLES.items()}
 
 
 def layout_of(name: str, columns: Collection[str]) -> TableLayout:

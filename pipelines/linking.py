@@ -36,7 +36,7 @@ from pipelines.transform.state import (
     DUMPS,
     LinkState,
     context_changes,
-    read_frame,
+    read_key_frames,
 )
 from pipelines.transform.wide import collect_papers
 
@@ -133,11 +133,8 @@ def unchanged_link(
     if collected.uncached:
         return None
     version, record = published
-    frames = {
-        name: read_frame(lambda n: store.read_state(warehouse_dir, n), name)
-        for name in ("context", "dumps", "uncached")
-    }
-    if any(frame is None for frame in frames.values()):
+    frames = read_key_frames(lambda n: store.read_state(warehouse_dir, n))
+    if frames is None:
         return None
     inputs = _inputs(raw_dir, None, taxonomies)
     if context_changes(frames["context"], inputs_context(inputs)) or frames["uncached"].height:

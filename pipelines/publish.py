@@ -301,13 +301,10 @@ def build_database(
             else:
                 report = _build(tmp, scratch, memory_limit, tables, tables_dir, sql_dir, graph)
             break
-        except duckdb.OutOfMemoryException as err:
-            _discard(tmp)
-            if attempt < len(limits):
-                continue  # again from the start, with more memory
-            raise PaperlakeError(f"{database_path}: could not be built: {_one_line(err)}") from None
         except duckdb.Error as err:
             _discard(tmp)
+            if isinstance(err, duckdb.OutOfMemoryException) and attempt < len(limits):
+                continue  # again from the start, with more memory
             verb = "written" if isinstance(err, duckdb.IOException) else "built"
             raise PaperlakeError(
                 f"{database_path}: could not be {verb}: {_one_line(err)}"

@@ -30,7 +30,7 @@ from pipelines.layout import unchanged_buckets
 from pipelines.load import Patch, write_tables
 from pipelines.look.report import write_version_report
 from pipelines.transform.linkage import LinkReport, WriteHints
-from pipelines.transform.state import LinkState, read_frame
+from pipelines.transform.state import LinkState, read_key_frames
 
 if TYPE_CHECKING:
     from pipelines.refresh import PlannedDump
@@ -223,10 +223,6 @@ def _published(warehouse_dir: Path) -> tuple[str | None, dict]:
     return current, current_info
 
 
-# The state frames that say what the state was derived from (small: read whole).
-STATE_KEYS = ("context", "dumps", "uncached")
-
-
 def _state_as_published(warehouse_dir: Path, state: LinkState | None) -> bool:
     """True when ``state`` was derived from what the published version's state was: the
     same context (settings, versions, curation files) and dumps. Equal tables from a
@@ -234,11 +230,10 @@ def _state_as_published(warehouse_dir: Path, state: LinkState | None) -> bool:
     find the old context and link everything again."""
     if state is None:
         return True
-    for name in STATE_KEYS:
-        published = read_frame(lambda n: store.read_state(warehouse_dir, n), name)
-        if published is None or not published.equals(getattr(state, name)):
-            return False
-    return True
+    published = read_key_frames(lambda n: store.read_state(warehouse_dir, n))
+    return published is not None and all(
+        frame.equals(getattr(state, name)) for name, frame in published.items()
+    )
 
 
 def write_patches(changed: WriteHints | None) -> list[Patch]:

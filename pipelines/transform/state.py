@@ -139,6 +139,17 @@ def read_frame(read, name: str) -> pl.DataFrame | None:
     return frame if frame is not None and frame.schema == SCHEMAS[name] else None
 
 
+# The small frames that say what a state was derived from: read whole to
+# compare, without the rest of the state.
+KEY_FRAMES = ("context", "dumps", "uncached")
+
+
+def read_key_frames(read) -> dict[str, pl.DataFrame] | None:
+    """The state's KEY_FRAMES by name from ``read(name)``, or None when any is missing."""
+    frames = {name: read_frame(read, name) for name in KEY_FRAMES}
+    return None if any(frame is None for frame in frames.values()) else frames
+
+
 SCHEMAS = {
     "context": CONTEXT,
     "dumps": DUMPS,
