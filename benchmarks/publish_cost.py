@@ -47,12 +47,14 @@ def _tables(raw: Path):
 def _publish(tables, warehouse: Path, rss: PeakRss) -> dict:
     from pipelines import refresh, store
     from pipelines.config import default_sql_dir
+    from pipelines.transform.linkage import FramesToWrite
 
     rss.reset()
     start = time.perf_counter()
     with store.warehouse_lock(warehouse):
         store.recover(warehouse)
-        staged = refresh.stage_version(tables, warehouse, default_sql_dir(), {"inputs": []})
+        frames = FramesToWrite(tables, None)
+        staged = refresh.stage_version(frames, warehouse, default_sql_dir(), {"inputs": []})
         if staged.path is not None:
             store.promote(warehouse, staged.path)
     return {"seconds": round(time.perf_counter() - start, 2), "peak_rss_mb": rss.peak_mb()}

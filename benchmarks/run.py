@@ -165,10 +165,10 @@ def step_refresh(raw: Path, warehouse: Path) -> dict:
         if linked is not None:
             link, counts, sources = linked.report, linked.counts, linked.tables["sources"]
             info = build_info(plan, linked.tables, linked.report)
-            written = write_version(
-                linked.tables, warehouse, default_sql_dir(), info, linked.state, linked.changed
-            )
-            del linked  # as the flow does: the frames are in files now
+            # As the flow does: the frames go as they are written, the rest after.
+            frames = linked.hand_over()
+            written = write_version(frames, warehouse, default_sql_dir(), info, linked.changed)
+            del linked, frames
             give_back_freed_memory()
             with discarded_on_failure(written):
                 staged = publish_version(written)

@@ -39,6 +39,7 @@ from pipelines import progress, report, store
 from pipelines.config import TASK_RUNNERS, Settings, check_layout, default_sql_dir
 from pipelines.configfiles import check_raw_config
 from pipelines.curation import unmatched_references
+from pipelines.durable import FS_RETRIES, FS_RETRY_SECONDS
 from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
 from pipelines.look.report import markdown_link
@@ -73,6 +74,7 @@ from pipelines.staging import (
 )
 from pipelines.store import clean_extract_cache, prune_extract_cache
 from pipelines.taxonomy import Taxonomies, load_taxonomies
+from pipelines.transform.linkage import FramesToWrite
 
 # Polars already uses every core inside a batch; a few batches keep both busy
 # and keep Prefect's per-task overhead small.
@@ -91,7 +93,11 @@ def _file_system_failure(task, task_run, state) -> bool:
 
 
 # Retries only on the tasks that read or write files outside the process.
-_FS_RETRIES = {"retries": 2, "retry_delay_seconds": 2, "retry_condition_fn": _file_system_failure}
+_FS_RETRIES = {
+    "retries": FS_RETRIES,
+    "retry_delay_seconds": FS_RETRY_SECONDS,
+    "retry_condition_fn": _file_system_failure,
+}
 
 
 def _this_process() -> str:
@@ -117,11 +123,13 @@ def link_task(collected, warehouse_dir: Path, raw_dir: Path, taxonomies: Taxonom
     return link_warehouse(collected, warehouse_dir, raw_dir, taxonomies=taxonomies)
 
 
-@task(name="write", cache_policy=NO_CACHE, **_FS_RETRIES)
+# Not retried as a task: the writer lets each frame go once it is in a file
+# (``FramesToWrite``), so it retries each of its writes itself.
+@task(name="write", cache_policy=NO_CACHE)
 def write_task(
-    tables, warehouse_dir: Path, sql_dir: Path, info: dict, state, changed
+    frames: FramesToWrite, warehouse_dir: Path, sql_dir: Path, info: dict, changed
 ) -> WrittenVersion:
-    return write_version(tables, warehouse_dir, sql_dir, info, state, changed)
+    return write_version(frames, warehouse_dir, sql_dir, info, changed)
 
 
 @task(name="publish", cache_policy=NO_CACHE, **_FS_RETRIES)
@@ -248,11 +256,9 @@ def _link_and_publish(
             raw_dir=str(settings.raw_dir.resolve()),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
-        written = write_task(
-            linked.tables, warehouse, settings.sql_dir, info, linked.state, linked.changed
-        )
-        # Everything linked is in files now: let the frames go before DuckDB
-        # takes its share of memory.
+        # The frames go as they are written; what is left of the link goes too
+        # before DuckDB takes its share of memory.
+        written = write_task(linked.hand_over(), warehouse, settings.sql_dir, info, linked.changed)
         del linked
         give_back_freed_memory()
         # Prefect retries the task; the version is given up only after that.

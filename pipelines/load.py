@@ -13,12 +13,13 @@ Every write goes to a temporary name and is renamed into place, so a reader
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import os
 import shutil
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,7 @@ import polars as pl
 
 from pipelines import progress
 from pipelines.delta import DataFile, TableFiles, delta_schema
+from pipelines.durable import retried
 from pipelines.layout import (
     BY_AUTHOR,
     BY_PAPER,
@@ -160,6 +162,7 @@ class _Homes:
                     .agg(_key=pl.col("source_file").min())
                     .collect()
                 )
+                self._source = None  # the homes are all the writer needs of it
         return self._frame
 
 
@@ -441,11 +444,12 @@ def _needs(layout: TableLayout) -> set[str]:
 
 
 def write_tables(
-    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
+    tables: MutableMapping[str, pl.DataFrame | pl.LazyFrame],
     tables_dir: Path,
     previous: Mapping[str, TableFiles] | None = None,
     unchanged: Mapping[str, Collection[int]] | None = None,
     patches: Collection[Patch] = (),
+    let_go: bool = False,
 ) -> dict[str, TableFiles]:
     """Write every table's data files under ``tables_dir/<table>/``; return the file sets.
 
@@ -455,23 +459,35 @@ def write_tables(
     being computed; ``patches`` replace some keys' rows in the other buckets
     (``Patch``). Without hints every bucket is written, and a bucket whose
     rows did not change gets the same name, so its file is simply kept.
+
+    The LazyFrames (the wide tables) are written last: their streaming read is
+    the write's peak. With ``let_go`` each table is taken out of ``tables``
+    once written. A table the file system fails to write is tried again
+    (``durable.retried``) before anything moves on.
     """
     previous, unchanged = previous or {}, unchanged or {}
     homes = _Homes(tables.get("paper_sources"))
+    names = list(tables)
     written = {}
     progress.start("load", len(tables))
-    for name, frame in tables.items():
-        written[name] = write_table(
-            name,
-            frame,
-            tables_dir / name,
-            previous.get(name),
-            unchanged.get(name, ()),
-            homes,
-            next((p for p in patches if name in p.tables), None),
+    for name in sorted(names, key=lambda n: isinstance(tables[n], pl.LazyFrame)):
+        frame = tables[name]
+        written[name] = retried(
+            functools.partial(
+                write_table,
+                name,
+                frame,
+                tables_dir / name,
+                previous.get(name),
+                unchanged.get(name, ()),
+                homes,
+                next((p for p in patches if name in p.tables), None),
+            )
         )
+        if let_go:
+            del tables[name], frame
         progress.advance("load")
-    return written
+    return {name: written[name] for name in names}
 
 
 def write_text(text: str, path: Path) -> None:

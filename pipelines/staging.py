@@ -1,11 +1,11 @@
 """The stage step of a refresh: the next version built and tested in a staging folder.
 
 ``write_version`` writes the tables' data files (keeping every bucket that
-did not change) and keeps the linkage state with the version;
+did not change) and keeps the linkage state with the version, letting each
+linked frame go once it is in a file (``LinkResult.hand_over``);
 ``publish_version`` then builds the DuckDB file from the published one when
-it can and runs the data tests (``stage_version`` does both). Between the
-two the caller can let the linked frames go, so that they are not in memory
-beside DuckDB's share. When the
+it can and runs the data tests (``stage_version`` does both), with none of
+the linked frames in memory beside DuckDB's share. When the
 link changed nothing and the published version was built from the same
 inputs, SQL and code, the published version stays without any of that
 (``unchanged_version`` checks the part of that which needs no link, so that
@@ -16,6 +16,7 @@ a refresh can stop before linking).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +26,13 @@ import polars as pl
 
 from pipelines import __version__, delta, progress, publish, store
 from pipelines.delta import TableFiles
+from pipelines.durable import retried
 from pipelines.errors import PaperlakeError
 from pipelines.layout import unchanged_buckets
 from pipelines.load import Patch, write_tables
 from pipelines.look.report import write_version_report
-from pipelines.transform.linkage import LinkReport, WriteHints
-from pipelines.transform.state import LinkState, read_key_frames
+from pipelines.transform.linkage import FramesToWrite, LinkReport, WriteHints
+from pipelines.transform.state import KEY_FRAMES, LinkState, read_key_frames
 
 if TYPE_CHECKING:
     from pipelines.refresh import PlannedDump
@@ -114,22 +116,24 @@ def discarded_on_failure(written: WrittenVersion) -> Iterator[None]:
 
 
 def write_version(
-    tables: Tables,
+    frames: FramesToWrite,
     warehouse_dir: Path,
     sql_dir: Path,
     info: dict,
-    state: LinkState | None = None,
     changed: WriteHints | None = None,
 ) -> WrittenVersion:
     """Write the next version's files from the published one plus the changes.
 
-    Table data files go straight into the Delta tables' folders (no reader
-    sees a file before a commit names it); tables and buckets that did not
-    change keep their files, and the buckets ``changed`` (an incremental
-    link's hints, from the state of the published version) leaves out are
-    not even computed. ``state`` (the linkage state of these tables) is kept
-    with the version, for the next run. After this the frames are not
-    needed: a caller can let them go before the DuckDB file is built.
+    ``frames``: the tables and the linkage state of these tables (kept with
+    the version, for the next run), taken out of the box as they are written:
+    the state first, the wide tables last (``FramesToWrite``). Table data
+    files go straight into the Delta tables' folders (no reader sees a file
+    before a commit names it); tables and buckets that did not change keep
+    their files, and the buckets ``changed`` (an incremental link's hints,
+    from the state of the published version) leaves out are not even
+    computed. Each write the file system fails is tried again with its
+    frames still in hand (``durable.retried``): once a frame is let go, a
+    retry of the whole step could not write it.
 
     When the build equals the published version it is dropped and the
     current version stays (``kept``): no new version, no new bytes. That is
@@ -139,25 +143,31 @@ def write_version(
     written, with a state derived from the same context and dumps
     (``_state_as_published``).
     """
+    if frames.taken:
+        raise PaperlakeError("these linked frames were already written; link them again")
     current, current_info = _published(warehouse_dir)
     n_views = int(current_info.get("n_views", 0))
+    tables = frames.tables
     if current is not None and _same_as_published(current_info, info, tables, sql_dir, changed):
         return WrittenVersion(None, kept=StagedVersion(None, current, n_views, True))
     unchanged = unchanged_buckets(changed.sources, changed.homes) if changed else None
     patches = write_patches(changed)
     staging = store.begin_version(warehouse_dir)
     try:
-        for name, frame in (state.frames() if state is not None else {}).items():
-            store.write_state(staging, name, frame)
+        state = frames.take_state()
+        keys = None if state is None else {name: getattr(state, name) for name in KEY_FRAMES}
+        if state is not None:
+            retried(functools.partial(_write_state, staging, state))
+        state = None  # its frames that no table shares go now
         root = store.tables_dir(warehouse_dir)
         previous_files = store.table_files(current_info)
-        written = write_tables(tables, root, previous_files, unchanged, patches)
+        written = write_tables(tables, root, previous_files, unchanged, patches, let_go=True)
         progress.checkpoint("load")
         fingerprint = publish.fingerprint(written, sql_dir)
         if (
             current is not None
             and current_info.get("fingerprint") == fingerprint
-            and _state_as_published(warehouse_dir, state)
+            and _state_as_published(warehouse_dir, keys)
         ):
             store.discard_version(staging)
             return WrittenVersion(None, kept=StagedVersion(None, current, n_views, True))
@@ -179,6 +189,11 @@ def write_version(
         previous=previous,
         changed_papers=changed.papers if changed is not None else None,
     )
+
+
+def _write_state(staging: Path, state: LinkState) -> None:
+    for name, frame in state.frames().items():
+        store.write_state(staging, name, frame)
 
 
 def publish_version(written: WrittenVersion) -> StagedVersion:
@@ -223,16 +238,17 @@ def _published(warehouse_dir: Path) -> tuple[str | None, dict]:
     return current, current_info
 
 
-def _state_as_published(warehouse_dir: Path, state: LinkState | None) -> bool:
-    """True when ``state`` was derived from what the published version's state was: the
-    same context (settings, versions, curation files) and dumps. Equal tables from a
-    new context still make a new version, for its state: else every later run would
-    find the old context and link everything again."""
-    if state is None:
+def _state_as_published(warehouse_dir: Path, keys: dict[str, pl.DataFrame] | None) -> bool:
+    """True when a state whose KEY_FRAMES are ``keys`` was derived from what the
+    published version's state was: the same context (settings, versions, curation
+    files) and dumps. Equal tables from a new context still make a new version, for
+    its state: else every later run would find the old context and link everything
+    again."""
+    if keys is None:
         return True
     published = read_key_frames(lambda n: store.read_state(warehouse_dir, n))
     return published is not None and all(
-        frame.equals(getattr(state, name)) for name, frame in published.items()
+        frame.equals(keys[name]) for name, frame in published.items()
     )
 
 

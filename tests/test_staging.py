@@ -18,6 +18,7 @@ import pipelines.extract as extract
 from pipelines import publish, staging, store
 from pipelines.config import default_sql_dir
 from pipelines.curation import unmatched_references
+from pipelines.errors import PaperlakeError
 from pipelines.refresh import (
     collect_extractions,
     extract_batch,
@@ -29,6 +30,7 @@ from pipelines.refresh import (
 from pipelines.sources import resolve_dumps
 from pipelines.staging import stage_version
 from pipelines.transform import state
+from pipelines.transform.linkage import FramesToWrite
 
 
 def _collect(raw: Path, warehouse: Path):
@@ -48,7 +50,8 @@ def _stage(raw: Path, warehouse: Path, sql_dir: Path, hints: bool = True):
     linked = link_warehouse(collected, warehouse, raw)
     info = staging.build_info(plan, linked.tables, linked.report)
     changed = linked.changed if hints else None
-    staged = stage_version(linked.tables, warehouse, sql_dir, info, linked.state, changed)
+    frames = FramesToWrite(linked.tables, linked.state)
+    staged = stage_version(frames, warehouse, sql_dir, info, changed)
     if staged.path is not None:
         store.promote(warehouse, staged.path)
     return staged, linked
@@ -129,7 +132,7 @@ def test_another_paperlake_version_is_published(published, builds, monkeypatch) 
     monkeypatch.setattr(staging, "__version__", "99.0")
     monkeypatch.setattr(publish, "__version__", "99.0")
     tables, info = linked.tables, {"paperlake_version": "99.0", "inputs": _inputs(warehouse)}
-    again = stage_version(tables, warehouse, sql, info, linked.state, linked.changed)
+    again = stage_version(FramesToWrite(tables, linked.state), warehouse, sql, info, linked.changed)
     assert (again.version, again.unchanged, len(builds)) == ("2", False, 1)
     store.discard_version(again.path)
 
@@ -140,9 +143,8 @@ def test_other_inputs_take_the_slow_path(published, builds) -> None:
     assert staged.unchanged and builds == []
     inputs = _inputs(warehouse)
     inputs[0] = {**inputs[0], "cache_key": "0" * 32}
-    again = stage_version(
-        linked.tables, warehouse, sql, {"inputs": inputs}, linked.state, linked.changed
-    )
+    frames = FramesToWrite(linked.tables, linked.state)
+    again = stage_version(frames, warehouse, sql, {"inputs": inputs}, linked.changed)
     # The rows are the same, so the fingerprint keeps the version, but only after a build.
     assert (again.version, again.unchanged, len(builds)) == ("1", True, 1)
 
@@ -196,11 +198,10 @@ def test_nothing_new_stops_before_the_link_with_the_same_report(
     plan, collected = _collect(raw, warehouse)
     linked = link_warehouse(collected, warehouse, raw)
     kept = stage_version(
-        linked.tables,
+        FramesToWrite(linked.tables, linked.state),
         warehouse,
         sql,
         staging.build_info(plan, linked.tables, linked.report),
-        linked.state,
         linked.changed,
     )
     assert kept.unchanged and linked.changed.nothing
@@ -348,9 +349,10 @@ def test_a_damaged_state_or_record_links(published) -> None:
 def test_a_written_version_publishes_without_its_frames_and_again_after_a_failure(
     published, monkeypatch
 ) -> None:
-    """The flow drops the linked frames between the write and publish tasks, and a
-    publish that failed (a file system error, retried by Prefect) builds again from
-    the files alone; a version given up on leaves no staging folder."""
+    """The writer lets each linked frame go once it is in a file, so none is in memory
+    when the publish task starts, and a publish that failed (a file system error,
+    retried by Prefect) builds again from the files alone; a version given up on
+    leaves no staging folder."""
     import gc
     import weakref
 
@@ -359,14 +361,16 @@ def test_a_written_version_publishes_without_its_frames_and_again_after_a_failur
     plan, collected = _collect(raw, warehouse)
     linked = link_warehouse(collected, warehouse, raw)
     info = staging.build_info(plan, linked.tables, linked.report)
-    written = staging.write_version(
-        linked.tables, warehouse, sql, info, linked.state, linked.changed
-    )
+    frames = linked.hand_over()
+    assert linked.tables == {} and linked.state is None
+    state_frame, table = weakref.ref(frames.state.records), weakref.ref(frames.tables["authors"])
+    written = staging.write_version(frames, warehouse, sql, info, linked.changed)
     assert written.kept is None and written.staging.is_dir()
-    frame = weakref.ref(linked.state.records)
-    del linked
     gc.collect()
-    assert frame() is None  # nothing the written version holds keeps the frames
+    # Gone while the link's result is still here: the writer held the last references.
+    assert state_frame() is None and table() is None and frames.tables == {}
+    with pytest.raises(PaperlakeError, match="already written"):
+        staging.write_version(frames, warehouse, sql, info, linked.changed)
 
     real = publish.finish_version
     calls: list[int] = []
@@ -392,7 +396,7 @@ def test_a_written_version_publishes_without_its_frames_and_again_after_a_failur
     plan, collected = _collect(raw, warehouse)
     linked = link_warehouse(collected, warehouse, raw)
     info = staging.build_info(plan, linked.tables, linked.report)
-    again = staging.write_version(linked.tables, warehouse, sql, info, linked.state)
+    again = staging.write_version(linked.hand_over(), warehouse, sql, info)
     staging.discard_written(again)
     assert not again.staging.exists()
     assert store.current_version(warehouse) == "2"
@@ -410,8 +414,8 @@ def test_memory_limits_follow_the_tables_up_to_a_share_of_memory() -> None:
     assert len(ceiling) == 1 and ceiling[0] < 10**15  # huge tables: only the share
     small = publish.memory_limits(tables(1000))
     assert small == [publish.MIN_MEMORY, ceiling[0]]
-    size = 2 * publish.MIN_MEMORY // publish.MEMORY_PER_TABLE_BYTE
-    assert publish.memory_limits(tables(size))[0] == publish.MEMORY_PER_TABLE_BYTE * size
+    size = int(2 * publish.MIN_MEMORY / publish.MEMORY_PER_TABLE_BYTE)
+    assert publish.memory_limits(tables(size))[0] == int(publish.MEMORY_PER_TABLE_BYTE * size)
 
 
 def test_a_build_out_of_memory_is_made_again_with_more(published, monkeypatch) -> None:

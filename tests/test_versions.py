@@ -15,7 +15,9 @@ import pytest
 from conftest import RAW, table_bytes
 from typer.testing import CliRunner
 
+import pipelines.durable
 import pipelines.flows
+import pipelines.load
 import pipelines.staging
 from pipelines import store
 from pipelines.cli import EXIT_FAILED, EXIT_USAGE, app
@@ -91,20 +93,43 @@ def test_a_failing_data_test_leaves_the_warehouse_untouched(
 def test_a_file_system_error_is_retried(
     prefect_harness, raw: Path, tmp_path: Path, monkeypatch
 ) -> None:
+    # The writer tries a table again itself, with its frame still in hand: it lets
+    # each frame go once written, so a retry of the whole task could not redo it.
     warehouse = tmp_path / "wh"
-    calls: list[Path] = []
-    real = pipelines.staging.write_tables
+    calls: list[str] = []
+    real = pipelines.load.write_table
 
-    def flaky(tables, folder, *args):
-        calls.append(folder)
-        if len(calls) == 1:
-            raise OSError(errno.EIO, "Input/output error", str(folder / "records"))
-        return real(tables, folder, *args)
+    def flaky(name, frame, folder, *args):
+        calls.append(name)
+        if calls == ["sources"]:
+            raise OSError(errno.EIO, "Input/output error", str(folder))
+        return real(name, frame, folder, *args)
 
-    monkeypatch.setattr(pipelines.staging, "write_tables", flaky)
+    monkeypatch.setattr(pipelines.load, "write_table", flaky)
+    monkeypatch.setattr(pipelines.durable, "FS_RETRY_SECONDS", 0.1)
     assert "Published version 1" in _refresh(raw, warehouse)
-    assert len(calls) == 2
+    assert calls[:2] == ["sources", "sources"] and len(calls) == len(set(calls)) + 1
     assert [p.name for p in (warehouse / "versions").iterdir()] == ["1"]
+
+
+def test_a_table_the_file_system_keeps_failing_fails_the_run(
+    prefect_harness, raw: Path, tmp_path: Path, monkeypatch
+) -> None:
+    warehouse = tmp_path / "wh"
+    calls: list[str] = []
+
+    def broken(name, frame, folder, *args):
+        calls.append(name)
+        raise OSError(errno.EIO, "Input/output error", str(folder))
+
+    monkeypatch.setattr(pipelines.load, "write_table", broken)
+    monkeypatch.setattr(pipelines.durable, "FS_RETRY_SECONDS", 0.1)
+    result = _invoke("refresh", "--raw", str(raw), "--warehouse", str(warehouse))
+    assert result.exit_code == EXIT_FAILED, result.output
+    assert "Input/output error" in result.output and "Traceback" not in result.output
+    # Tried once and again FS_RETRIES times, then given up: no version, no staging left.
+    assert calls == ["sources"] * (1 + pipelines.durable.FS_RETRIES)
+    assert not (warehouse / "versions").exists() or not any((warehouse / "versions").iterdir())
 
 
 def test_versions_are_kept_pruned_and_rolled_back(

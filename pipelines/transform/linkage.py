@@ -32,7 +32,7 @@ over the source (``wide.py``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -59,6 +59,7 @@ from pipelines.transform.wide import papers_frame, records_frame
 
 __all__ = [
     "NOT_RUN",
+    "FramesToWrite",
     "LinkInputs",
     "LinkReport",
     "LinkResult",
@@ -132,16 +133,42 @@ class WriteHints:
         return not self.sources and not self.homes
 
 
-@dataclass(frozen=True)
+class FramesToWrite:
+    """A link's tables and state on their way into files (``staging.write_version``).
+
+    The writer takes each frame out as it writes it, so a frame nobody else
+    holds is freed once it is in a file, and the write's peak is what is left
+    to write rather than everything linked. A plain object, not a collection:
+    a Prefect task's parameters then hold this box, not the frames in it.
+    """
+
+    def __init__(self, tables: Mapping[str, pl.DataFrame | pl.LazyFrame], state: LinkState | None):
+        self.tables = dict(tables)
+        self.state = state
+        self.taken = False
+
+    def take_state(self) -> LinkState | None:
+        """The state, no longer held here: from now on the box is being emptied."""
+        state, self.state, self.taken = self.state, None, True
+        return state
+
+
+@dataclass
 class LinkResult:
     tables: dict[str, pl.DataFrame | pl.LazyFrame]  # the wide ones (records, papers) lazy
-    state: LinkState
+    state: LinkState | None  # None once handed over
     report: LinkReport
     notes: list[str]  # the dumps' extraction notes, in file order
     changed_papers: pl.Series  # paper ids re-derived or removed (a hint for the writer)
     papers: pl.DataFrame  # the papers without their abstracts (PAPER_ROWS)
     counts: dict[str, int]  # rows per table, without collecting the wide ones
     changed: WriteHints | None  # incremental runs: what the table writer may skip
+
+    def hand_over(self) -> FramesToWrite:
+        """The tables and state for the writer, no longer held here (``FramesToWrite``)."""
+        frames = FramesToWrite(self.tables, self.state)
+        self.tables, self.state = {}, None
+        return frames
 
 
 def relink(
@@ -244,7 +271,12 @@ def relink(
         weak=weak,
         names=names,
         pairs=run.unforced.select(list(MATCHES.names())).sort("record_id_a", "record_id_b"),
-        papers=papers_state.join(papers, on="paper_id", how="right").select(list(PAPERS.names())),
+        # The papers' own columns with one more: no second copy of every paper.
+        papers=papers.with_columns(
+            id_key=papers.select("paper_id").join(
+                papers_state, on="paper_id", how="left", maintain_order="left"
+            )["id_key"]
+        ).select(list(PAPERS.names())),
         field_sources=field_sources,
         authorships=authorships,
         paper_authors=paper_authors,

@@ -418,7 +418,10 @@ class Update:
         rules: pl.DataFrame,
     ) -> pl.DataFrame:
         redo = pl.concat([affected, gone]).implode()
-        wanted = papers.filter(pl.col("paper_id").is_in(affected.implode()))
+        # Only what the texts need: in a full link every paper is wanted.
+        wanted = papers.select("paper_id", "title", "category", "abstract_record_id").filter(
+            pl.col("paper_id").is_in(affected.implode())
+        )
         found = [pl.DataFrame(schema=PAPER_TOPICS)]
         for texts in paper_texts(self.source, wanted, records):
             found.append(paper_topics(texts, categories, rules))
