@@ -19,7 +19,9 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Collection, Iterator, Mapping, MutableMapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -211,6 +213,38 @@ def _sorted(frame: pl.DataFrame, order: tuple[str, ...]) -> pl.DataFrame:
     return frame[rows]
 
 
+# Buckets written at once: compressing, hashing and syncing a data file
+# release the GIL, so a second thread keeps the other core busy; each one
+# more holds one more bucket's rows in memory.
+WRITE_THREADS = 2
+
+
+class _BucketWrites:
+    """Data files written WRITE_THREADS at a time (``add`` a write, ``files`` at the
+    end); a failed write raises from the next ``add`` or from ``files``."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="paperlake-write")
+        self._pending: deque[Future[DataFile]] = deque()
+        self._done: list[DataFile] = []
+
+    def __enter__(self) -> _BucketWrites:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, write: Callable[[], DataFile]) -> None:
+        while len(self._pending) >= WRITE_THREADS:
+            self._done.append(self._pending.popleft().result())
+        self._pending.append(self._pool.submit(write))
+
+    def files(self) -> list[DataFile]:
+        while self._pending:
+            self._done.append(self._pending.popleft().result())
+        return self._done
+
+
 def write_table(
     name: str,
     frame: pl.DataFrame | pl.LazyFrame,
@@ -281,16 +315,22 @@ def write_table(
         sorted_buckets = buckets.gather(rows)
         counts = sorted_buckets.rle()
         start = 0
-        for bucket, length in zip(
-            counts.struct.field("value"), counts.struct.field("len"), strict=True
-        ):
-            if bucket in reuse:
-                files += reuse[bucket]
-            else:
-                part = frame[rows.slice(start, length)]
-                old = before.get(bucket, ())
-                files.append(write_data_file(part, bucket, table_dir, layout.order, old))
-            start += length
+        with _BucketWrites() as writes:
+            for bucket, length in zip(
+                counts.struct.field("value"), counts.struct.field("len"), strict=True
+            ):
+                if bucket in reuse:
+                    files += reuse[bucket]
+                else:
+                    part = frame[rows.slice(start, length)]
+                    old = before.get(bucket, ())
+                    writes.add(
+                        functools.partial(
+                            write_data_file, part, bucket, table_dir, layout.order, old
+                        )
+                    )
+                start += length
+            files += writes.files()
     else:
         keyed = _with_key(frame, layout, homes)
         keys = keyed.select(pl.col("_key").unique()).collect().to_series()
@@ -306,16 +346,31 @@ def write_table(
             mine = mapping.filter(pl.col("_bucket").is_in(wanted))["_key"].implode()
             source = pl.col("source_file")
             keyed = _with_key(frame.filter(source.is_in(mine) | source.is_null()), layout, homes)
-        for bucket, part in _spilled_buckets(keyed, mapping, wanted, table_dir):
-            part = part.sort(layout.order, nulls_last=True, maintain_order=True)
-            old = before.get(bucket, ())
-            files.append(write_data_file(part, bucket, table_dir, layout.order, old))
-            del part
+        with _BucketWrites() as writes:
+            for bucket, part in _spilled_buckets(keyed, mapping, wanted, table_dir):
+                old = before.get(bucket, ())
+                writes.add(
+                    functools.partial(_write_sorted, part, bucket, table_dir, layout.order, old)
+                )
+                del part
+            files += writes.files()
     if not files:
         empty = frame.head(0).collect() if isinstance(frame, pl.LazyFrame) else frame.head(0)
         files = [write_data_file(empty, 0, table_dir, layout.order)]
     files.sort(key=lambda f: (f.bucket, f.name))
     return TableFiles(tuple(files), table_schema, layout.buckets)
+
+
+def _write_sorted(
+    rows: pl.DataFrame,
+    bucket: int,
+    table_dir: Path,
+    order: tuple[str, ...],
+    previous: Collection[DataFile],
+) -> DataFile:
+    """``write_data_file`` of a bucket's rows in the table's order."""
+    rows = rows.sort(order, nulls_last=True, maintain_order=True)
+    return write_data_file(rows, bucket, table_dir, order, previous)
 
 
 def _on_disk(before: Mapping[int, list[DataFile]], table_dir: Path) -> bool:
@@ -345,24 +400,28 @@ def _patched(
     keys = pl.Series(sorted(patch.keys), dtype=pl.String).implode()
     gone = pl.col(patch.column).is_in(keys)
     files: list[DataFile] = []
-    for bucket in sorted({*before, *(int(b) for (b,) in by_bucket)}):
-        if bucket in reuse:
-            files += reuse[bucket]
-            continue
-        parts = (
-            [
-                pl.read_parquet([table_dir / f.name for f in before.get(bucket, [])])
-                .filter(~gone)
-                .cast(dict(schema))
-            ]
-            if bucket in before
-            else []
-        )
-        parts += [by_bucket[(bucket,)]] if (bucket,) in by_bucket else []
-        part = pl.concat(parts).sort(layout.order, nulls_last=True, maintain_order=True)
-        if part.height:
-            old = before.get(bucket, ())
-            files.append(write_data_file(part, bucket, table_dir, layout.order, old))
+    with _BucketWrites() as writes:
+        for bucket in sorted({*before, *(int(b) for (b,) in by_bucket)}):
+            if bucket in reuse:
+                files += reuse[bucket]
+                continue
+            parts = (
+                [
+                    pl.read_parquet([table_dir / f.name for f in before.get(bucket, [])])
+                    .filter(~gone)
+                    .cast(dict(schema))
+                ]
+                if bucket in before
+                else []
+            )
+            parts += [by_bucket[(bucket,)]] if (bucket,) in by_bucket else []
+            part = pl.concat(parts)
+            if part.height:
+                old = before.get(bucket, ())
+                writes.add(
+                    functools.partial(_write_sorted, part, bucket, table_dir, layout.order, old)
+                )
+        files += writes.files()
     return files
 
 
