@@ -270,7 +270,7 @@ def relink(
         records=features.select(list(STATE_RECORDS.names())),
         weak=weak,
         names=names,
-        pairs=run.unforced.select(list(MATCHES.names())).sort("record_id_a", "record_id_b"),
+        pairs=run.unforced.select(list(MATCHES.names())),  # by record ids (Update.pairs)
         # The papers' own columns with one more: no second copy of every paper.
         papers=papers.with_columns(
             id_key=papers.select("paper_id").join(

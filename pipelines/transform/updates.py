@@ -227,10 +227,12 @@ class Update:
             kept = kept.filter(
                 still_candidates(kept.select("a", "b"), features, old_blocks, config)
             )
+        # In the state's order (by record ids, which do not depend on where a
+        # record sits in this run), so the state keeps these pairs without a copy.
         pairs = (
             pl.concat([kept.select(list(SCORED.names())), scored])
             .unique(["a", "b"], keep="first")
-            .sort("a", "b")
+            .sort("record_id_a", "record_id_b")
         )
         self.unforced = pairs
         self.old_blocks = None
