@@ -212,16 +212,25 @@ def memory_limits(tables: dict[str, TableFiles]) -> list[int]:
     return [proportional, ceiling] if proportional < ceiling else [ceiling]
 
 
-def _connect(path: Path, scratch: Path, memory_limit: int) -> duckdb.DuckDBPyConnection:
-    # Paths go to DuckDB as arguments, never inside SQL text.
-    return duckdb.connect(
-        str(path),
-        config={
-            "storage_compatibility_version": STORAGE_VERSION,
-            "memory_limit": f"{max(1, memory_limit // 2**20)}MB",
-            "temp_directory": str(scratch),
-        },
-    )
+@dataclass(frozen=True)
+class _Attempt:
+    """One try at building the DuckDB file: where it goes, where DuckDB spills and
+    how much memory DuckDB may use."""
+
+    database: Path
+    scratch: Path
+    memory_limit: int
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        # Paths go to DuckDB as arguments, never inside SQL text.
+        return duckdb.connect(
+            str(self.database),
+            config={
+                "storage_compatibility_version": STORAGE_VERSION,
+                "memory_limit": f"{max(1, self.memory_limit // 2**20)}MB",
+                "temp_directory": str(self.scratch),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -279,7 +288,8 @@ def build_database(
     incremental = _can_update(previous, tables, digest)
     graph = SqlGraph.of(sql_dir, set(tables))
     limits = memory_limits(tables)
-    for attempt, memory_limit in enumerate(limits, start=1):
+    for n_attempt, memory_limit in enumerate(limits, start=1):
+        attempt = _Attempt(tmp, scratch, memory_limit)
         try:
             if incremental:
                 try:
@@ -289,22 +299,14 @@ def build_database(
                         f"{tmp}: could not be written: {err.strerror or err}"
                     ) from None
                 report = _update(
-                    tmp,
-                    scratch,
-                    memory_limit,
-                    tables,
-                    tables_dir,
-                    sql_dir,
-                    previous,
-                    graph,
-                    changed_papers,
+                    attempt, tables, tables_dir, sql_dir, previous, graph, changed_papers
                 )
             else:
-                report = _build(tmp, scratch, memory_limit, tables, tables_dir, sql_dir, graph)
+                report = _build(attempt, tables, tables_dir, sql_dir, graph)
             break
         except duckdb.Error as err:
             _discard(tmp)
-            if isinstance(err, duckdb.OutOfMemoryException) and attempt < len(limits):
+            if isinstance(err, duckdb.OutOfMemoryException) and n_attempt < len(limits):
                 continue  # again from the start, with more memory
             verb = "written" if isinstance(err, duckdb.IOException) else "built"
             raise PaperlakeError(
@@ -315,7 +317,7 @@ def build_database(
             raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    report = replace(report, memory_limit=memory_limit, memory_attempts=attempt)
+    report = replace(report, memory_limit=memory_limit, memory_attempts=n_attempt)
     progress.checkpoint("publish")
     os.replace(tmp, database_path)
     if report.mode == "full":
@@ -346,14 +348,12 @@ def _finish(con, sql_dir: Path, only: set[Path] | None) -> tuple[int, int]:
     return int(n_views), n_tests
 
 
-def _build(
-    tmp, scratch, memory_limit: int, tables, tables_dir, sql_dir, graph: SqlGraph
-) -> BuildReport:
+def _build(attempt: _Attempt, tables, tables_dir, sql_dir, graph: SqlGraph) -> BuildReport:
     # Staging views, then the marts in the order of what they read: DuckDB
     # binds a view when it is created, so a mart's inputs come first.
     files = [*sql_files(sql_dir, "staging"), *(m.path for m in graph.marts)]
     progress.start("publish", len(tables) + len(files) + 1)
-    con = _connect(tmp, scratch, memory_limit)
+    con = attempt.connect()
     try:
         con.execute(f"create schema {identifier(LAKE)}")  # identifiers only
         # SQLAlchemy's PostgreSQL dialect casts to REGCLASS when it asks for
@@ -376,7 +376,7 @@ def _build(
 
 
 def _update(
-    tmp, scratch, memory_limit: int, tables, tables_dir, sql_dir, previous, graph: SqlGraph, papers
+    attempt: _Attempt, tables, tables_dir, sql_dir, previous, graph: SqlGraph, papers
 ) -> BuildReport:
     old = previous.tables()
     changed = sorted(n for n, t in tables.items() if not t.same_content(old[n]))
@@ -384,7 +384,7 @@ def _update(
     marts = [m for m in graph.marts if m.name in affected and m.materialized]
     tests = {p for p, reads in graph.tests.items() if not reads or reads & affected}
     progress.start("publish", len(changed) + len(marts) + 1)
-    con = _connect(tmp, scratch, memory_limit)
+    con = attempt.connect()
     try:
         diffs = {}
         if papers is not None:
