@@ -224,11 +224,13 @@ def relink(
         features, papers_state = run.paper_ids(features, cluster)
         affected, gone_papers = run.affected_papers(features)
         papers, field_sources, lists = run.papers(features, affected, papers_state)
+        del merged, forced, cluster  # held to the end of the link otherwise
     with step("people"):
         authorships, paper_authors, authors, touched = run.people(
             features, affected, gone_papers, lists
         )
         notes += link.alias_notes(authorships, *inputs.aliases)
+        del lists  # every re-derived paper's author list: no longer needed
     with step("network"):
         coauthors, nodes = run.network(authors, paper_authors, touched)
 
