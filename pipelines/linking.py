@@ -35,6 +35,7 @@ from pipelines.transform.state import (
     DUMP_SOURCES,
     DUMPS,
     LinkState,
+    SpilledFrame,
     context_changes,
     read_key_frames,
 )
@@ -100,7 +101,17 @@ def link_warehouse(
     those of ``link_tables``; the wide ones (records, papers) are LazyFrames
     over the extraction cache. Overrides (raw/overrides.toml), aliases
     (raw/aliases.toml) and the taxonomies are honoured.
+
+    The state frames no table needs are written to ``store.spill_folder`` as
+    soon as they are final; ``staging.write_version`` moves them into the
+    version (and removes the folder).
     """
+    spilled = store.spill_folder(warehouse_dir)
+    store.discard_version(spilled)  # a folder left by a run that did not write its link
+
+    def spill(name: str, frame: pl.DataFrame) -> SpilledFrame:
+        return SpilledFrame(store.write_state(spilled, f"link_{name}", frame))
+
     # A reader, not the state: relink lets its frames go as it replaces them.
     return relink(
         lambda: LinkState.from_frames(lambda name: store.read_state(warehouse_dir, name)),
@@ -108,6 +119,7 @@ def link_warehouse(
         CacheSource(store.cache_dir(warehouse_dir)),
         _inputs(raw_dir, config, taxonomies),
         uncached=collected.uncached,
+        spill=spill,
     )
 
 

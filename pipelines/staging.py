@@ -32,7 +32,7 @@ from pipelines.layout import unchanged_buckets
 from pipelines.load import Patch, write_tables
 from pipelines.look.report import write_version_report
 from pipelines.transform.linkage import FramesToWrite, LinkReport, WriteHints
-from pipelines.transform.state import KEY_FRAMES, LinkState, read_key_frames
+from pipelines.transform.state import KEY_FRAMES, LinkState, SpilledFrame, read_key_frames
 
 if TYPE_CHECKING:
     from pipelines.refresh import PlannedDump
@@ -141,8 +141,22 @@ def write_version(
     published version has the same inputs, SQL and code
     (``_same_as_published``); otherwise by the fingerprint of the files
     written, with a state derived from the same context and dumps
-    (``_state_as_published``).
+    (``_state_as_published``). The state frames the link spilled are moved
+    in (``SpilledFrame``); what is left of the spill folder goes either way.
     """
+    try:
+        return _write_version(frames, warehouse_dir, sql_dir, info, changed)
+    finally:
+        store.discard_version(store.spill_folder(warehouse_dir))
+
+
+def _write_version(
+    frames: FramesToWrite,
+    warehouse_dir: Path,
+    sql_dir: Path,
+    info: dict,
+    changed: WriteHints | None,
+) -> WrittenVersion:
     if frames.taken:
         raise PaperlakeError("these linked frames were already written; link them again")
     current, current_info = _published(warehouse_dir)
@@ -193,7 +207,10 @@ def write_version(
 
 def _write_state(staging: Path, state: LinkState) -> None:
     for name, frame in state.frames().items():
-        store.write_state(staging, name, frame)
+        if isinstance(frame, SpilledFrame):
+            store.keep_state_file(staging, name, frame.path)
+        else:
+            store.write_state(staging, name, frame)
 
 
 def publish_version(written: WrittenVersion) -> StagedVersion:

@@ -495,3 +495,20 @@ def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:
     fsync_dir(tmp)
     os.replace(tmp, path)
     return path
+
+
+def spill_folder(warehouse_dir: Path) -> Path:
+    """Where a link writes the state frames it has finished with before the version
+    they belong to exists (``keep_state_file`` moves them in; ``recover`` and the
+    writer remove what is left)."""
+    return _versions_dir(warehouse_dir) / f"{BUILDING}link-state"
+
+
+def keep_state_file(staging: Path, name: str, path: Path) -> None:
+    """Move a frame's file that ``write_state`` wrote elsewhere (``spill_folder``) into
+    the version being built, as ``write_state(staging, name, ...)`` would have written it.
+    Done again after it succeeded, it finds the file already moved."""
+    target = staging / STATE / f"{name}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or not target.exists():
+        os.replace(path, target)

@@ -154,7 +154,7 @@ def _leftovers(warehouse: Path) -> list[str]:
 KILL_STAGES = {
     "discover": ("old", None),
     "cache": ("old", ".tmp-"),  # a half-written cache entry
-    "link": ("old", None),
+    "link": ("old", ".building-link-state"),  # the state frames the link spilled
     "load": ("old", ".building-"),  # a staging folder with Parquet, no DuckDB file
     "publish": ("old", ".paperlake.duckdb.tmp-"),  # ... and a DuckDB file being written
     "promote": ("old", "unpublished"),  # a whole new version, not yet committed or published

@@ -51,7 +51,14 @@ from pipelines.transform.match import (
 )
 from pipelines.transform.profiles import profile_owners
 from pipelines.transform.source import MemorySource, Source
-from pipelines.transform.state import PAPERS, UNCACHED, LinkState, context, context_changes
+from pipelines.transform.state import (
+    PAPERS,
+    UNCACHED,
+    LinkState,
+    SpilledFrame,
+    context,
+    context_changes,
+)
 from pipelines.transform.state import RECORDS as STATE_RECORDS
 from pipelines.transform.topics import category_table, topic_table
 from pipelines.transform.updates import LinkInputs, Update
@@ -179,6 +186,7 @@ def relink(
     *,
     uncached: Sequence = (),
     with_analysis: bool = True,
+    spill: Callable[[str, pl.DataFrame], SpilledFrame] | None = None,
 ) -> LinkResult:
     """Link the dumps ``entries`` ((source_file, cache_key), in file order) from ``old``.
 
@@ -187,7 +195,10 @@ def relink(
     (``Update._let_go``), so the old and the new state are never both whole
     in memory. ``uncached``: extractions of dumps that have no cache entry
     (files that could not be read: no records), added to sources and
-    rejects only.
+    rejects only. ``spill(name, frame)``: writes a state frame that no table
+    and no later step uses to its state file as soon as its step is done, so
+    the link does not hold it to the end (co-author pairs and authorships,
+    0.3 GB at 1 GB of dumps); the state then names the file (``SpilledFrame``).
     """
     if callable(old):
         old = old()
@@ -231,8 +242,12 @@ def relink(
         )
         notes += link.alias_notes(authorships, *inputs.aliases)
         del lists  # every re-derived paper's author list: no longer needed
+        if spill is not None:
+            authorships = spill("authorships", authorships)
     with step("network"):
         coauthors, nodes = run.network(authors, paper_authors, touched)
+        if spill is not None:
+            coauthors = spill("coauthors", coauthors)
 
     tables: dict[str, pl.DataFrame | pl.LazyFrame] = {
         "sources": _sources_table(sources, uncached),

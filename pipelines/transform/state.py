@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import polars as pl
 
@@ -90,6 +91,14 @@ CONTEXT = pl.Schema({"name": pl.String, "value": pl.String})
 
 
 @dataclass(frozen=True)
+class SpilledFrame:
+    """A state frame already written to its state file (``path``) and let go: the
+    link keeps no copy of a frame only the next run reads (``relink``'s ``spill``)."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
 class LinkState:
     """Everything linking keeps between runs (each a frame; see the schemas above)."""
 
@@ -103,10 +112,10 @@ class LinkState:
     pairs: pl.DataFrame  # MATCHES: scored pairs a decision needs, before overrides
     papers: pl.DataFrame  # PAPERS (without abstracts)
     field_sources: pl.DataFrame  # FIELD_SOURCES
-    authorships: pl.DataFrame  # AUTHORSHIPS
+    authorships: pl.DataFrame | SpilledFrame  # AUTHORSHIPS
     paper_authors: pl.DataFrame  # PAPER_AUTHORS
     authors: pl.DataFrame  # AUTHORS
-    coauthors: pl.DataFrame  # network PAIRS
+    coauthors: pl.DataFrame | SpilledFrame  # network PAIRS
     nodes: pl.DataFrame  # network NODES
     topics: pl.DataFrame  # PAPER_TOPICS
     uncached: pl.DataFrame  # UNCACHED
@@ -115,8 +124,9 @@ class LinkState:
     def empty(cls) -> LinkState:
         return cls(**{f.name: pl.DataFrame(schema=SCHEMAS[f.name]) for f in fields(cls)})
 
-    def frames(self) -> dict[str, pl.DataFrame]:
-        """The frames by their state name (``link_<field>``), for ``store.write_state``."""
+    def frames(self) -> dict[str, pl.DataFrame | SpilledFrame]:
+        """The frames by their state name (``link_<field>``), for ``store.write_state``
+        (a spilled one for ``store.keep_state_file``)."""
         return {f"link_{f.name}": getattr(self, f.name) for f in fields(self)}
 
     @classmethod
