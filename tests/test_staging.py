@@ -499,16 +499,22 @@ def test_polars_gives_freed_pages_back_unless_told_otherwise(setting) -> None:
         assert after > held * 0.8
 
 
-def test_the_state_frames_the_link_spills_are_the_files_it_would_keep(published, tmp_path) -> None:
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+def test_the_state_frames_the_link_spills_are_the_files_it_would_keep(
+    published, tmp_path, mode
+) -> None:
     """The link writes the co-author pairs and authorships to their state files once
-    they are final instead of holding them to the end; the version keeps byte for
-    byte the state files of a link that held every frame, and no spill folder is
-    left, whether a version is written or the published one kept."""
+    they are final instead of holding them to the end (a full link before Leiden
+    runs on the pairs); the version keeps byte for byte the state files of a link
+    that held every frame, and no spill folder is left, whether a version is
+    written or the published one kept."""
     from pipelines.linking import CacheSource, _inputs
     from pipelines.transform.linkage import relink
 
     raw, warehouse, sql = published
     shutil.copy(sorted(RAW.glob("*.txt"))[-1], raw)
+    if mode == "full":
+        shutil.rmtree(warehouse)
     plan, collected = _collect(raw, warehouse)
     held = relink(
         state.LinkState.from_frames(lambda name: store.read_state(warehouse, name)),
@@ -518,7 +524,7 @@ def test_the_state_frames_the_link_spills_are_the_files_it_would_keep(published,
         uncached=collected.uncached,
     )
     linked = link_warehouse(collected, warehouse, raw)
-    assert linked.report.mode == "incremental"
+    assert linked.report.mode == mode
     spilled = {
         name
         for name, frame in linked.state.frames().items()

@@ -245,9 +245,7 @@ def relink(
         if spill is not None:
             authorships = spill("authorships", authorships)
     with step("network"):
-        coauthors, nodes = run.network(authors, paper_authors, touched)
-        if spill is not None:
-            coauthors = spill("coauthors", coauthors)
+        coauthors, nodes = run.network(authors, paper_authors, touched, spill)
 
     tables: dict[str, pl.DataFrame | pl.LazyFrame] = {
         "sources": _sources_table(sources, uncached),

@@ -155,11 +155,14 @@ def _graph(n: int, edges: np.ndarray) -> igraph.Graph:
 
 
 def network_nodes(
-    author_ids: pl.Series, pairs: pl.DataFrame, params: CommunityParams | None = None
+    author_ids: pl.Series,
+    pairs: pl.DataFrame | pl.LazyFrame,
+    params: CommunityParams | None = None,
 ) -> pl.DataFrame:
     """NODES of every author in ``author_ids``: degrees, component and community.
 
-    ``pairs`` must hold every co-author pair of those authors. Components are
+    ``pairs`` must hold every co-author pair of those authors (lazily: only the
+    three columns needed are read). Components are
     connected components, named by their smallest author_id. Communities are
     found in each component on its own: nodes in author_id order, edges in
     order, and igraph's random generator seeded afresh, so a component's
@@ -174,13 +177,15 @@ def network_nodes(
     # Pairs of authors not in author_ids are left out (null codes).
     code = {"old": ids, "new": codes["code"], "default": None}
     edges = (
-        pairs.select(
+        pairs.lazy()
+        .select(
             a=pl.col("author_id_a").replace_strict(**code),
             b=pl.col("author_id_b").replace_strict(**code),
             fractional_weight="fractional_weight",
         )
         .drop_nulls(["a", "b"])
         .sort("a", "b")
+        .collect()
     )
     # Degrees first, so that the edge frame is gone before the graphs are built.
     degree = (

@@ -9,6 +9,7 @@ calls them in order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -33,6 +34,7 @@ from pipelines.transform.state import (
     NAMES,
     WEAK,
     LinkState,
+    SpilledFrame,
 )
 from pipelines.transform.state import RECORDS as STATE_RECORDS
 from pipelines.transform.topics import PAPER_TOPICS, paper_topics
@@ -344,11 +346,15 @@ class Update:
         return authorships, paper_authors, authors, touched
 
     def network(
-        self, authors: pl.DataFrame, paper_authors: pl.DataFrame, touched: pl.Series
-    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        self,
+        authors: pl.DataFrame,
+        paper_authors: pl.DataFrame,
+        touched: pl.Series,
+        spill: Callable[[str, pl.DataFrame], SpilledFrame] | None = None,
+    ) -> tuple[pl.DataFrame | SpilledFrame, pl.DataFrame]:
         """(co-author pairs, NODES): pairs among touched authors recomputed; the
         components where a pair or an author changed re-found and their
-        communities re-run."""
+        communities re-run. With ``spill`` the pairs are spilled (``relink``)."""
         current = authors["author_id"]
         nothing_old = self.old.coauthors.is_empty() and self.old.nodes.is_empty()
         if nothing_old and current.is_in(touched.implode()).all():
@@ -357,7 +363,14 @@ class Update:
             # 1 GB of dumps).
             self._let_go("coauthors", "nodes")
             coauthors = network.coauthor_pairs(paper_authors)
-            return coauthors, network.network_nodes(current, coauthors, self.inputs.params)
+            if spill is None:
+                return coauthors, network.network_nodes(current, coauthors, self.inputs.params)
+            # Spilled before Leiden, whose graph is the step's peak, and read back as
+            # the three columns it needs: the pairs' strings are not held beside it.
+            spilled = spill("coauthors", coauthors)
+            del coauthors
+            pairs = pl.scan_parquet(spilled.path)
+            return spilled, network.network_nodes(current, pairs, self.inputs.params)
         among = touched.implode()
         papers_of = paper_authors.filter(pl.col("author_id").is_in(among))["paper_id"].unique()
         fresh = network.coauthor_pairs(
@@ -406,7 +419,7 @@ class Update:
                 network.network_nodes(redo, within, self.inputs.params),
             ]
         ).sort("author_id")
-        return coauthors, nodes
+        return (coauthors if spill is None else spill("coauthors", coauthors)), nodes
 
     # --- topics ------------------------------------------------------------------
 
