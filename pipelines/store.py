@@ -14,6 +14,8 @@ module. Its layout:
                                                        Delta version), published (marker),
                                                        state/ (what the next run reuses)
       versions/.building-<id>/                         the version being built
+      versions/.building-link-state/                   state frames a link spilled
+                                                       (moved into the version built)
       cache/extract/<key>/                             per-dump extractions
       cache/file_hashes.json                           each dump's hash, with the file's
                                                        status (pipelines.file_hashes)

@@ -161,9 +161,9 @@ def network_nodes(
 ) -> pl.DataFrame:
     """NODES of every author in ``author_ids``: degrees, component and community.
 
-    ``pairs`` must hold every co-author pair of those authors (lazily: only the
-    three columns needed are read). Components are
-    connected components, named by their smallest author_id. Communities are
+    ``pairs`` must hold every co-author pair of those authors (a LazyFrame: only
+    the three columns needed are read). Components are connected components,
+    named by their smallest author_id. Communities are
     found in each component on its own: nodes in author_id order, edges in
     order, and igraph's random generator seeded afresh, so a component's
     communities depend on that component alone. Leiden maximises modularity
