@@ -463,6 +463,11 @@ def rollback(warehouse_dir: Path, to: str | None = None) -> tuple[str | None, st
 STATE = "state"
 
 
+def _state_file(version_dir: Path, name: str) -> Path:
+    """The file of state frame ``name`` in a version's (or a staging) folder."""
+    return version_dir / STATE / f"{name}.parquet"
+
+
 def read_state(warehouse_dir: Path, name: str) -> pl.DataFrame | None:
     """The frame ``name`` that the published version kept for the next run, or None.
 
@@ -472,7 +477,7 @@ def read_state(warehouse_dir: Path, name: str) -> pl.DataFrame | None:
     version = current_version(warehouse_dir)
     if version is None:
         return None
-    path = _versions_dir(warehouse_dir) / version / STATE / f"{name}.parquet"
+    path = _state_file(_versions_dir(warehouse_dir) / version, name)
     try:
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError):
@@ -484,13 +489,13 @@ def scan_state(warehouse_dir: Path, name: str) -> pl.LazyFrame | None:
     version = current_version(warehouse_dir)
     if version is None:
         return None
-    path = _versions_dir(warehouse_dir) / version / STATE / f"{name}.parquet"
+    path = _state_file(_versions_dir(warehouse_dir) / version, name)
     return pl.scan_parquet(path) if path.is_file() else None
 
 
 def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:
     """Keep ``frame`` for the next run in the version being built (published with it)."""
-    path = staging / STATE / f"{name}.parquet"
+    path = _state_file(staging, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     frame.write_parquet(tmp, compression="zstd")
@@ -510,7 +515,7 @@ def keep_state_file(staging: Path, name: str, path: Path) -> None:
     """Move a frame's file that ``write_state`` wrote elsewhere (``spill_folder``) into
     the version being built, as ``write_state(staging, name, ...)`` would have written it.
     Done again after it succeeded, it finds the file already moved."""
-    target = staging / STATE / f"{name}.parquet"
+    target = _state_file(staging, name)
     target.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() or not target.exists():
         os.replace(path, target)
