@@ -7,6 +7,7 @@ The dumps' records are read lazily from the extraction cache (``CacheSource``);
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from pipelines.transform.state import (
     DUMPS,
     LinkState,
     SpilledFrame,
+    StateUnreadable,
     context_changes,
     read_key_frames,
 )
@@ -112,15 +114,26 @@ def link_warehouse(
     def spill(name: str, frame: pl.DataFrame) -> SpilledFrame:
         return SpilledFrame(store.write_state(spilled, f"link_{name}", frame))
 
-    # A reader, not the state: relink lets its frames go as it replaces them.
-    return relink(
-        lambda: LinkState.from_frames(lambda name: store.read_state(warehouse_dir, name)),
-        collected.entries,
-        CacheSource(store.cache_dir(warehouse_dir)),
-        _inputs(raw_dir, config, taxonomies),
-        uncached=collected.uncached,
-        spill=spill,
-    )
+    def link(old) -> LinkResult:
+        return relink(
+            old,
+            collected.entries,
+            CacheSource(store.cache_dir(warehouse_dir)),
+            _inputs(raw_dir, config, taxonomies),
+            uncached=collected.uncached,
+            spill=spill,
+        )
+
+    # The state's files, not its frames: each step reads the old frames it needs
+    # and lets them go as it replaces them.
+    try:
+        return link(LinkState.from_files(lambda name: store.state_path(warehouse_dir, name)))
+    except StateUnreadable as err:
+        store.discard_version(spilled)
+        linked = link(None)
+        reason = f"the linkage state could not be read ({err})"
+        linked.report = dataclasses.replace(linked.report, reason=reason)
+        return linked
 
 
 def unchanged_link(

@@ -484,13 +484,20 @@ def read_state(warehouse_dir: Path, name: str) -> pl.DataFrame | None:
         return None
 
 
-def scan_state(warehouse_dir: Path, name: str) -> pl.LazyFrame | None:
-    """Like ``read_state``, lazily: None when the published version kept no such frame."""
+def state_path(warehouse_dir: Path, name: str) -> Path | None:
+    """The file of the frame ``name`` the published version kept, or None when there is
+    none. The file is the published version's: read it, never move or change it."""
     version = current_version(warehouse_dir)
     if version is None:
         return None
     path = _state_file(_versions_dir(warehouse_dir) / version, name)
-    return pl.scan_parquet(path) if path.is_file() else None
+    return path if path.is_file() else None
+
+
+def scan_state(warehouse_dir: Path, name: str) -> pl.LazyFrame | None:
+    """Like ``read_state``, lazily: None when the published version kept no such frame."""
+    path = state_path(warehouse_dir, name)
+    return None if path is None else pl.scan_parquet(path)
 
 
 def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import RAW
 
@@ -546,3 +547,51 @@ def test_the_state_frames_the_link_spills_are_the_files_it_would_keep(
     info = staging.build_info(plan, again.tables, again.report)
     kept = staging.write_version(again.hand_over(), warehouse, sql, info, again.changed)
     assert kept.kept is not None and not store.spill_folder(warehouse).exists()
+
+
+def _damage_pages(path: Path) -> None:
+    """Zero the first half of a Parquet file's pages, keeping its footer readable."""
+    size = path.stat().st_size
+    with path.open("r+b") as file:
+        file.seek(4)
+        file.write(b"\0" * (size // 2))
+
+
+@pytest.mark.parametrize("damage", ["footer", "pages"])
+def test_a_state_frame_is_read_when_its_step_needs_it_and_a_damaged_one_links_all(
+    published, damage
+) -> None:
+    """The link takes the kept state as files: the small frames that say what it was
+    derived from are read, the rest when a step first needs them. A frame whose file
+    cannot be read (damaged footer: found before the link; damaged pages: found by
+    its step) makes a full link that says why, with the tables of a link from nothing."""
+    from pipelines.linking import CacheSource, _inputs, collect_tables
+    from pipelines.transform.linkage import relink
+
+    raw, warehouse, _ = published
+    shutil.copy(sorted(RAW.glob("*.txt"))[-1], raw)
+    kept = state.LinkState.from_files(lambda name: store.state_path(warehouse, name))
+    frames = kept.frames()
+    read = {name for name, frame in frames.items() if isinstance(frame, pl.DataFrame)}
+    assert read == {f"link_{name}" for name in state.KEY_FRAMES}
+    assert all(isinstance(frames[name], state.StoredFrame) for name in frames.keys() - read)
+
+    topics = store.state_path(warehouse, "link_topics")
+    if damage == "footer":
+        topics.write_bytes(topics.read_bytes()[:-20])
+    else:
+        _damage_pages(topics)
+    _, collected = _collect(raw, warehouse)
+    linked = link_warehouse(collected, warehouse, raw)
+    assert linked.report.mode == "full"
+    if damage == "footer":
+        assert linked.report.reason == "no linkage state kept"
+    else:
+        assert "link_topics.parquet" in linked.report.reason
+    scratch = relink(
+        None, collected.entries, CacheSource(store.cache_dir(warehouse)), _inputs(raw, None, None)
+    )
+    ours, theirs = collect_tables(linked.tables), collect_tables(scratch.tables)
+    assert ours.keys() == theirs.keys()
+    for name, table in ours.items():
+        assert table.equals(theirs[name]), name

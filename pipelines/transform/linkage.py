@@ -216,8 +216,8 @@ def relink(
     run = Update(base, source, inputs, added, removed)
     # What the end of the link needs of the old state; the rest only ``run`` holds.
     old_dumps, old_uncached = base.dumps, base.uncached
-    old_homes = base.records.select("paper_id", "source_file")
-    old_topics = None if with_analysis else base.topics  # else run.topics reads them
+    old_homes = run.old_frame("records").select("paper_id", "source_file")
+    old_topics = None if with_analysis else run.old_frame("topics")  # else run.topics does
     del old, base
     step = _Steps()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -90,6 +91,26 @@ UNCACHED = pl.Schema({"source_file": pl.String})
 CONTEXT = pl.Schema({"name": pl.String, "value": pl.String})
 
 
+class StateUnreadable(Exception):
+    """A frame of the kept state could not be read when a step needed it (the link is
+    then done again from scratch)."""
+
+
+@dataclass(frozen=True)
+class StoredFrame:
+    """A frame of the kept state not yet read: its file (``path``) in the published
+    version, read by the step that first needs it (``LinkState.from_files``). Never
+    part of a new state: the published version's files are not moved."""
+
+    path: Path
+
+    def read(self) -> pl.DataFrame:
+        try:
+            return pl.read_parquet(self.path)
+        except (OSError, pl.exceptions.PolarsError) as err:
+            raise StateUnreadable(f"{self.path}: {err}") from None
+
+
 @dataclass(frozen=True)
 class SpilledFrame:
     """A state frame already written to its state file (``path``) and let go: the
@@ -139,6 +160,25 @@ class LinkState:
             if frame is None:
                 return None
             frames[f.name] = frame
+        return cls(**frames)
+
+    @classmethod
+    def from_files(cls, path_of: Callable[[str], Path | None]) -> LinkState | None:
+        """The state kept in the files ``path_of(name)``, each frame a ``StoredFrame``
+        (the KEY_FRAMES read), so a link holds an old frame only from the step that
+        needs it to the one that lets it go. None when a file is missing or its
+        schema (from the file's footer) is not the frame's."""
+        frames: dict[str, pl.DataFrame | StoredFrame] = {}
+        for f in fields(cls):
+            path = path_of(f"link_{f.name}")
+            try:
+                if path is None or pl.read_parquet_schema(path) != SCHEMAS[f.name]:
+                    return None
+                frames[f.name] = (
+                    pl.read_parquet(path) if f.name in KEY_FRAMES else StoredFrame(path)
+                )
+            except (OSError, pl.exceptions.PolarsError):
+                return None
         return cls(**frames)
 
 

@@ -35,6 +35,7 @@ from pipelines.transform.state import (
     WEAK,
     LinkState,
     SpilledFrame,
+    StoredFrame,
 )
 from pipelines.transform.state import RECORDS as STATE_RECORDS
 from pipelines.transform.topics import PAPER_TOPICS, paper_topics
@@ -86,6 +87,15 @@ class Update:
         self.added, self.removed = added, set(removed)
         self.unforced = pl.DataFrame(schema=SCORED)
 
+    def old_frame(self, name: str) -> pl.DataFrame:
+        """The old state's frame ``name``, read from its file when first needed
+        (``StoredFrame``, ``LinkState.from_files``) and held until ``_let_go``."""
+        frame = getattr(self.old, name)
+        if isinstance(frame, StoredFrame):
+            frame = frame.read()
+            self.old = replace(self.old, **{name: frame})
+        return frame
+
     def _let_go(self, *names: str) -> None:
         """Drop the old state's frames ``names`` after their last use in this update.
 
@@ -102,19 +112,21 @@ class Update:
         dumps, sources, profiles = self.source.dumps(self.added)
         keep = ~pl.col("cache_key").is_in(list(self.removed))
         return (
-            pl.concat([self.old.dumps.filter(keep), dumps.cast(dict(DUMPS))]).sort("source_file"),
-            pl.concat([self.old.sources.filter(keep), sources.cast(dict(DUMP_SOURCES))]).sort(
+            pl.concat([self.old_frame("dumps").filter(keep), dumps.cast(dict(DUMPS))]).sort(
                 "source_file"
             ),
-            pl.concat([self.old.profiles.filter(keep), profiles.cast(dict(DUMP_PROFILES))]).sort(
-                "source_file"
-            ),
+            pl.concat(
+                [self.old_frame("sources").filter(keep), sources.cast(dict(DUMP_SOURCES))]
+            ).sort("source_file"),
+            pl.concat(
+                [self.old_frame("profiles").filter(keep), profiles.cast(dict(DUMP_PROFILES))]
+            ).sort("source_file"),
         )
 
     def records(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """This run's records (STATE_RECORDS without paper_id, plus ``fresh``), the weak
         splits kept for the next run, and the known names."""
-        old = self.old.records
+        old = self.old_frame("records")
         gone_key = pl.col("cache_key").is_in(list(self.removed))
         new = (
             self.source.records(self.added)
@@ -123,7 +135,7 @@ class Update:
         )
         # Known names: printed by reliably split records (as parsed: a weak one
         # stays weak after its second look); counted, so a removal is exact.
-        weak_ids = self.old.weak.select("record_id", "cache_key")
+        weak_ids = self.old_frame("weak").select("record_id", "cache_key")
         counts = pl.concat(
             [
                 old.filter(gone_key)
@@ -137,11 +149,13 @@ class Update:
             .group_by("name")
             .agg(pl.col("n").sum())
         )
-        names = self.old.names.join(
-            counts, on="name", how="full", coalesce=True, suffix="_delta"
-        ).with_columns(
-            n=pl.col("n").fill_null(0) + pl.col("n_delta").fill_null(0),
-            was=pl.col("n").fill_null(0) > 0,
+        names = (
+            self.old_frame("names")
+            .join(counts, on="name", how="full", coalesce=True, suffix="_delta")
+            .with_columns(
+                n=pl.col("n").fill_null(0) + pl.col("n_delta").fill_null(0),
+                was=pl.col("n").fill_null(0) > 0,
+            )
         )
         flipped = names.filter((pl.col("n") > 0) != pl.col("was"))["name"]
         names = names.filter(pl.col("n") > 0).select(list(NAMES.names())).sort("name")
@@ -151,7 +165,7 @@ class Update:
         weak_new = new.filter(is_weak()).select(
             "record_id", "cache_key", *SPLIT_FIELDS, line=glued_line()
         )
-        weak_old = self.old.weak.filter(~gone_key)
+        weak_old = self.old_frame("weak").filter(~gone_key)
         redo_old = (
             weak_old.filter(pl.col("line").str.contains_any(flipped.to_list()))
             if flipped.len() and weak_old.height
@@ -219,9 +233,8 @@ class Update:
         gone = self.gone_ids.implode()
         ids = features.filter(~pl.col("fresh")).select("rid", "record_id")
         kept = (
-            self.old.pairs.filter(
-                ~pl.col("record_id_a").is_in(gone) & ~pl.col("record_id_b").is_in(gone)
-            )
+            self.old_frame("pairs")
+            .filter(~pl.col("record_id_a").is_in(gone) & ~pl.col("record_id_b").is_in(gone))
             .join(ids.rename({"rid": "a", "record_id": "record_id_a"}), on="record_id_a")
             .join(ids.rename({"rid": "b", "record_id": "record_id_b"}), on="record_id_b")
         )
@@ -249,7 +262,7 @@ class Update:
         """Each record's paper_id; (features with paper_id, papers' id keys)."""
         clusters = features.select("record_id", "title_key", cluster=cluster)
         keys = link.paper_id_keys(clusters)
-        known = self.old.papers.select("id_key", "paper_id").unique("id_key")
+        known = self.old_frame("papers").select("id_key", "paper_id").unique("id_key")
         keys = keys.join(known, on="id_key", how="left")
         missing = keys.filter(pl.col("paper_id").is_null()).sort("cluster")
         if missing.height:
@@ -288,7 +301,9 @@ class Update:
             .sort()
         )
         current = features["paper_id"].unique()
-        gone = self.old.papers.filter(~pl.col("paper_id").is_in(current.implode()))["paper_id"]
+        gone = self.old_frame("papers").filter(~pl.col("paper_id").is_in(current.implode()))[
+            "paper_id"
+        ]
         self.old_paper_of = None
         return affected, gone.sort()
 
@@ -302,10 +317,12 @@ class Update:
         papers, field_sources, lists = link.paper_fields(ranked)
         current = ids["paper_id"].implode()
         keep = pl.col("paper_id").is_in(current) & ~pl.col("paper_id").is_in(affected.implode())
-        papers = pl.concat([self.old.papers.filter(keep).drop("id_key"), papers]).sort("paper_id")
-        field_sources = pl.concat([self.old.field_sources.filter(keep), field_sources]).sort(
-            "paper_id", "field"
+        papers = pl.concat([self.old_frame("papers").filter(keep).drop("id_key"), papers]).sort(
+            "paper_id"
         )
+        field_sources = pl.concat(
+            [self.old_frame("field_sources").filter(keep), field_sources]
+        ).sort("paper_id", "field")
         self._let_go("papers", "field_sources")
         return papers, field_sources, lists
 
@@ -325,20 +342,20 @@ class Update:
             "paper_id", "record_id"
         )
         rows = link.authorships(lists, sources, same, split)
-        dropped = self.old.authorships.filter(pl.col("paper_id").is_in(redo))
+        dropped = self.old_frame("authorships").filter(pl.col("paper_id").is_in(redo))
         authorships = pl.concat(
-            [self.old.authorships.filter(~pl.col("paper_id").is_in(redo)), rows]
+            [self.old_frame("authorships").filter(~pl.col("paper_id").is_in(redo)), rows]
         ).sort("paper_id", "author_position")
         paper_authors = pl.concat(
             [
-                self.old.paper_authors.filter(~pl.col("paper_id").is_in(redo)),
+                self.old_frame("paper_authors").filter(~pl.col("paper_id").is_in(redo)),
                 link.paper_authors(rows),
             ]
         ).sort("paper_id", "author_position")
         touched = pl.concat([dropped["author_id"], rows["author_id"]]).unique().sort()
         authors = pl.concat(
             [
-                self.old.authors.filter(~pl.col("author_id").is_in(touched.implode())),
+                self.old_frame("authors").filter(~pl.col("author_id").is_in(touched.implode())),
                 link.authors(authorships.filter(pl.col("author_id").is_in(touched.implode()))),
             ]
         ).sort("author_id")
@@ -356,21 +373,14 @@ class Update:
         components where a pair or an author changed re-found and their
         communities re-run. With ``spill`` the pairs are spilled (``relink``)."""
         current = authors["author_id"]
-        nothing_old = self.old.coauthors.is_empty() and self.old.nodes.is_empty()
+        nothing_old = self.old_frame("coauthors").is_empty() and self.old_frame("nodes").is_empty()
         if nothing_old and current.is_in(touched.implode()).all():
             # A full link: the general path below would find the same, through
             # several whole copies of the pairs (0.9 GB at the step's peak at
             # 1 GB of dumps).
             self._let_go("coauthors", "nodes")
-            coauthors = network.coauthor_pairs(paper_authors)
-            if spill is None:
-                return coauthors, network.network_nodes(current, coauthors, self.inputs.params)
-            # Spilled before Leiden, whose graph is the step's peak, and read back as
-            # the three columns it needs: the pairs' strings are not held beside it.
-            spilled = spill("coauthors", coauthors)
-            del coauthors
-            pairs = pl.scan_parquet(spilled.path)
-            return spilled, network.network_nodes(current, pairs, self.inputs.params)
+            coauthors, pairs = _before_leiden(network.coauthor_pairs(paper_authors), spill)
+            return coauthors, network.network_nodes(current, pairs, self.inputs.params)
         among = touched.implode()
         papers_of = paper_authors.filter(pl.col("author_id").is_in(among))["paper_id"].unique()
         fresh = network.coauthor_pairs(
@@ -381,13 +391,15 @@ class Update:
         # into the others by author_id_a (an author_id_a is in one part only).
         first = pl.col("author_id_a").is_in(among)
         redone = pl.concat(
-            [self.old.coauthors.filter(first & ~pl.col("author_id_b").is_in(among)), fresh]
+            [self.old_frame("coauthors").filter(first & ~pl.col("author_id_b").is_in(among)), fresh]
         ).sort("author_id_a", "author_id_b")
-        coauthors = self.old.coauthors.filter(~first).merge_sorted(redone, key="author_id_a")
-        old_nodes = self.old.nodes
+        coauthors = (
+            self.old_frame("coauthors").filter(~first).merge_sorted(redone, key="author_id_a")
+        )
+        old_nodes = self.old_frame("nodes")
         # A component whose pairs and authors are all as before keeps its nodes (Leiden
         # would find the same communities): a dump of known papers re-runs nothing.
-        before = self.old.coauthors.filter(first & pl.col("author_id_b").is_in(among))
+        before = self.old_frame("coauthors").filter(first & pl.col("author_id_b").is_in(among))
         # The old pairs are not needed past here: let them go before Leiden's peak.
         del redone
         self._let_go("coauthors", "nodes")
@@ -404,12 +416,15 @@ class Update:
                 touched.filter(~touched.is_in(old_nodes["author_id"].implode())),
             ]
         )
+        del fresh, before, moved
         hit = old_nodes.filter(pl.col("author_id").is_in(changed.implode()))["component"].unique()
         redo = pl.concat(
             [old_nodes.filter(pl.col("component").is_in(hit.implode()))["author_id"], changed]
         ).unique()
         redo = redo.filter(redo.is_in(current.implode())).sort()
-        within = coauthors.filter(pl.col("author_id_a").is_in(redo.implode()))
+        coauthors, pairs = _before_leiden(coauthors, spill)
+        within = pairs.filter(pl.col("author_id_a").is_in(redo.implode()))
+        del pairs
         nodes = pl.concat(
             [
                 old_nodes.filter(
@@ -419,7 +434,7 @@ class Update:
                 network.network_nodes(redo, within, self.inputs.params),
             ]
         ).sort("author_id")
-        return (coauthors if spill is None else spill("coauthors", coauthors)), nodes
+        return coauthors, nodes
 
     # --- topics ------------------------------------------------------------------
 
@@ -440,6 +455,18 @@ class Update:
         found = [pl.DataFrame(schema=PAPER_TOPICS)]
         for texts in paper_texts(self.source, wanted, records):
             found.append(paper_topics(texts, categories, rules))
-        return pl.concat([self.old.topics.filter(~pl.col("paper_id").is_in(redo)), *found]).sort(
-            "paper_id", "topic", "method"
-        )
+        return pl.concat(
+            [self.old_frame("topics").filter(~pl.col("paper_id").is_in(redo)), *found]
+        ).sort("paper_id", "topic", "method")
+
+
+def _before_leiden(
+    coauthors: pl.DataFrame, spill: Callable[[str, pl.DataFrame], SpilledFrame] | None
+) -> tuple[pl.DataFrame | SpilledFrame, pl.DataFrame | pl.LazyFrame]:
+    """(the pairs the state keeps, the pairs Leiden reads). With ``spill`` the pairs go
+    to their file before Leiden, whose graph is the network step's peak, and Leiden
+    reads back only the three columns it needs: their strings are not held beside it."""
+    if spill is None:
+        return coauthors, coauthors
+    spilled = spill("coauthors", coauthors)
+    return spilled, pl.scan_parquet(spilled.path)
