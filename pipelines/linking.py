@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 import pipelines.extract as extract
-from pipelines import store
+from pipelines import state_files, store
 from pipelines.config import MatchConfig
 from pipelines.curation import read_aliases, read_overrides
 from pipelines.extract.schema import PROFILES, RECORDS, REJECTS, SOURCES
@@ -104,15 +104,15 @@ def link_warehouse(
     over the extraction cache. Overrides (raw/overrides.toml), aliases
     (raw/aliases.toml) and the taxonomies are honoured.
 
-    The state frames no table needs are written to ``store.spill_folder`` as
+    The state frames no table needs are written to ``state_files.spill_folder`` as
     soon as they are final; ``staging.write_version`` moves them into the
     version (and removes the folder).
     """
-    spilled = store.spill_folder(warehouse_dir)
+    spilled = state_files.spill_folder(warehouse_dir)
     store.discard_version(spilled)  # a folder left by a run that did not write its link
 
     def spill(name: str, frame: pl.DataFrame) -> SpilledFrame:
-        return SpilledFrame(store.write_state(spilled, f"link_{name}", frame))
+        return SpilledFrame(state_files.write_state(spilled, f"link_{name}", frame))
 
     def link(old) -> LinkResult:
         return relink(
@@ -127,7 +127,7 @@ def link_warehouse(
     # The state's files, not its frames: each step reads the old frames it needs
     # and lets them go as it replaces them.
     try:
-        return link(LinkState.from_files(lambda name: store.state_path(warehouse_dir, name)))
+        return link(LinkState.from_files(lambda name: state_files.state_path(warehouse_dir, name)))
     except StateUnreadable as err:
         store.discard_version(spilled)
         linked = link(None)
@@ -158,7 +158,7 @@ def unchanged_link(
     if collected.uncached:
         return None
     version, record = published
-    frames = read_key_frames(lambda n: store.read_state(warehouse_dir, n))
+    frames = read_key_frames(lambda n: state_files.read_state(warehouse_dir, n))
     if frames is None:
         return None
     inputs = _inputs(raw_dir, None, taxonomies)

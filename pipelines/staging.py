@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pipelines import __version__, delta, progress, publish, store
+from pipelines import __version__, delta, progress, publish, state_files, store
 from pipelines.delta import TableFiles
 from pipelines.durable import retried
 from pipelines.errors import PaperlakeError
@@ -147,7 +147,7 @@ def write_version(
     try:
         return _write_version(frames, warehouse_dir, sql_dir, info, changed)
     finally:
-        store.discard_version(store.spill_folder(warehouse_dir))
+        store.discard_version(state_files.spill_folder(warehouse_dir))
 
 
 def _write_version(
@@ -208,9 +208,9 @@ def _write_version(
 def _write_state(staging: Path, state: LinkState) -> None:
     for name, frame in state.frames().items():
         if isinstance(frame, SpilledFrame):
-            store.keep_state_file(staging, name, frame.path)
+            state_files.keep_state_file(staging, name, frame.path)
         else:
-            store.write_state(staging, name, frame)
+            state_files.write_state(staging, name, frame)
 
 
 def publish_version(written: WrittenVersion) -> StagedVersion:
@@ -263,7 +263,7 @@ def _state_as_published(warehouse_dir: Path, keys: dict[str, pl.DataFrame] | Non
     again."""
     if keys is None:
         return True
-    published = read_key_frames(lambda n: store.read_state(warehouse_dir, n))
+    published = read_key_frames(lambda n: state_files.read_state(warehouse_dir, n))
     return published is not None and all(
         frame.equals(keys[name]) for name, frame in published.items()
     )

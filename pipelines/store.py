@@ -35,9 +35,9 @@ rollback targets.
 State between runs: the extraction cache (keyed by content, so shared by all
 versions), the dumps' hashes (``read_file_hashes`` / ``write_file_hashes``:
 facts about files, so shared too) and per-version state frames
-(``read_state`` from the published version, ``write_state`` into the version
-being built), which therefore always match the published tables, also after
-a rollback.
+(``pipelines.state_files``: read from the published version, written into the
+version being built), which therefore always match the published tables,
+also after a rollback.
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _versions_dir(warehouse_dir: Path) -> Path:
+def versions_dir(warehouse_dir: Path) -> Path:
+    """Where the versions are kept: ``versions/<id>/``."""
     return warehouse_dir / VERSIONS
 
 
@@ -108,7 +109,7 @@ def tables_dir(warehouse_dir: Path) -> Path:
 
 def _complete_versions(warehouse_dir: Path) -> list[str]:
     """Every complete version folder, published or not, oldest first."""
-    root = _versions_dir(warehouse_dir)
+    root = versions_dir(warehouse_dir)
     if not root.is_dir():
         return []
     ids = [p.name for p in root.iterdir() if p.name.isdigit() and p.is_dir()]
@@ -116,7 +117,7 @@ def _complete_versions(warehouse_dir: Path) -> list[str]:
 
 
 def _is_published(warehouse_dir: Path, version: str) -> bool:
-    return (_versions_dir(warehouse_dir) / version / PUBLISHED).is_file()
+    return (versions_dir(warehouse_dir) / version / PUBLISHED).is_file()
 
 
 def version_ids(warehouse_dir: Path) -> list[str]:
@@ -138,7 +139,7 @@ def current_version(warehouse_dir: Path) -> str | None:
 
 def read_build_info(warehouse_dir: Path, version: str) -> dict[str, Any]:
     """A version's build.json: when, from which inputs and with which counts it was built."""
-    path = _versions_dir(warehouse_dir) / version / BUILD_INFO
+    path = versions_dir(warehouse_dir) / version / BUILD_INFO
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -213,7 +214,7 @@ def read_table(
 
 def begin_version(warehouse_dir: Path) -> Path:
     """An empty staging folder for the next version (``versions/.building-<id>``)."""
-    root = _versions_dir(warehouse_dir)
+    root = versions_dir(warehouse_dir)
     root.mkdir(parents=True, exist_ok=True)
     # The newest version is never pruned, so max + 1 never reuses a published id.
     ids = [int(v) for v in _complete_versions(warehouse_dir)]
@@ -239,7 +240,7 @@ def _switch_current(warehouse_dir: Path, version: str) -> None:
 
 def _mark_published(warehouse_dir: Path, version: str) -> None:
     """Record durably that ``version`` was published (it becomes a rollback target)."""
-    folder = _versions_dir(warehouse_dir) / version
+    folder = versions_dir(warehouse_dir) / version
     marker = folder / PUBLISHED
     if marker.is_file():
         return
@@ -293,7 +294,7 @@ def promote(warehouse_dir: Path, staging: Path) -> str:
     Safe to call again after a failure part-way (the task retries on OSError).
     """
     version = staging.name.removeprefix(BUILDING)
-    final = _versions_dir(warehouse_dir) / version
+    final = versions_dir(warehouse_dir) / version
     if staging.exists():
         os.replace(staging, final)
         fsync_dir(final.parent)
@@ -334,8 +335,8 @@ def prune_versions(warehouse_dir: Path, keep: int) -> list[str]:
 
 def _remove_version(warehouse_dir: Path, version: str) -> None:
     # Rename first: a half-deleted version must never look like a whole one.
-    trash = _versions_dir(warehouse_dir) / f"{TRASH}{version}"
-    os.replace(_versions_dir(warehouse_dir) / version, trash)
+    trash = versions_dir(warehouse_dir) / f"{TRASH}{version}"
+    os.replace(versions_dir(warehouse_dir) / version, trash)
     shutil.rmtree(trash, ignore_errors=True)
 
 
@@ -376,7 +377,7 @@ def recover(warehouse_dir: Path) -> list[str]:
     rollback killed half-way). Call only while holding the lock.
     """
     notes = []
-    root = _versions_dir(warehouse_dir)
+    root = versions_dir(warehouse_dir)
     if root.is_dir():
         for path in sorted(root.iterdir()):
             if path.name.startswith((BUILDING, TRASH)):
@@ -456,73 +457,3 @@ def rollback(warehouse_dir: Path, to: str | None = None) -> tuple[str | None, st
         _switch_current(warehouse_dir, to)
         sync_links(warehouse_dir)
         return current, to
-
-
-# --- State between runs -------------------------------------------------------
-
-STATE = "state"
-
-
-def _state_file(version_dir: Path, name: str) -> Path:
-    """The file of state frame ``name`` in a version's (or a staging) folder."""
-    return version_dir / STATE / f"{name}.parquet"
-
-
-def read_state(warehouse_dir: Path, name: str) -> pl.DataFrame | None:
-    """The frame ``name`` that the published version kept for the next run, or None.
-
-    None when nothing is published, the version kept no such frame, or it
-    cannot be read: a run must then rebuild it from scratch.
-    """
-    version = current_version(warehouse_dir)
-    if version is None:
-        return None
-    path = _state_file(_versions_dir(warehouse_dir) / version, name)
-    try:
-        return pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError):
-        return None
-
-
-def state_path(warehouse_dir: Path, name: str) -> Path | None:
-    """The file of the frame ``name`` the published version kept, or None when there is
-    none. The file is the published version's: read it, never move or change it."""
-    version = current_version(warehouse_dir)
-    if version is None:
-        return None
-    path = _state_file(_versions_dir(warehouse_dir) / version, name)
-    return path if path.is_file() else None
-
-
-def scan_state(warehouse_dir: Path, name: str) -> pl.LazyFrame | None:
-    """Like ``read_state``, lazily: None when the published version kept no such frame."""
-    path = state_path(warehouse_dir, name)
-    return None if path is None else pl.scan_parquet(path)
-
-
-def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:
-    """Keep ``frame`` for the next run in the version being built (published with it)."""
-    path = _state_file(staging, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(tmp, compression="zstd")
-    fsync_dir(tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def spill_folder(warehouse_dir: Path) -> Path:
-    """Where a link writes the state frames it has finished with before the version
-    they belong to exists (``keep_state_file`` moves them in; ``recover`` and the
-    writer remove what is left)."""
-    return _versions_dir(warehouse_dir) / f"{BUILDING}link-state"
-
-
-def keep_state_file(staging: Path, name: str, path: Path) -> None:
-    """Move a frame's file that ``write_state`` wrote elsewhere (``spill_folder``) into
-    the version being built, as ``write_state(staging, name, ...)`` would have written it.
-    Done again after it succeeded, it finds the file already moved."""
-    target = _state_file(staging, name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() or not target.exists():
-        os.replace(path, target)

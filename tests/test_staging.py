@@ -16,7 +16,7 @@ import pytest
 from conftest import RAW
 
 import pipelines.extract as extract
-from pipelines import publish, staging, store
+from pipelines import publish, staging, state_files, store
 from pipelines.config import default_sql_dir
 from pipelines.curation import unmatched_references
 from pipelines.errors import PaperlakeError
@@ -177,13 +177,13 @@ def _unchanged(raw: Path, warehouse: Path, sql: Path):
 def state_reads(monkeypatch) -> list[str]:
     """The linkage state frames read (by name), through the store."""
     names: list[str] = []
-    real = store.read_state
+    real = state_files.read_state
 
     def reading(warehouse_dir: Path, name: str):
         names.append(name)
         return real(warehouse_dir, name)
 
-    monkeypatch.setattr(store, "read_state", reading)
+    monkeypatch.setattr(state_files, "read_state", reading)
     return names
 
 
@@ -455,7 +455,7 @@ def test_a_new_context_with_the_same_tables_is_kept_for_the_next_run(published) 
     assert linked.report.mode == "full" and "aliases" in linked.report.reason
     assert staged.version == "2" and not staged.unchanged
     assert store.read_build_info(warehouse, "2")["fingerprint"] == fingerprint
-    context = store.read_state(warehouse, "link_context")
+    context = state_files.read_state(warehouse, "link_context")
     assert context.equals(linked.state.context)
     # The next run: nothing changed since, so nothing is linked or published.
     assert _unchanged(raw, warehouse, sql) is not None
@@ -518,7 +518,7 @@ def test_the_state_frames_the_link_spills_are_the_files_it_would_keep(
         shutil.rmtree(warehouse)
     plan, collected = _collect(raw, warehouse)
     held = relink(
-        state.LinkState.from_frames(lambda name: store.read_state(warehouse, name)),
+        state.LinkState.from_frames(lambda name: state_files.read_state(warehouse, name)),
         collected.entries,
         CacheSource(store.cache_dir(warehouse)),
         _inputs(raw, None, None),
@@ -534,19 +534,19 @@ def test_the_state_frames_the_link_spills_are_the_files_it_would_keep(
     assert spilled == {"link_authorships", "link_coauthors"}
     info = staging.build_info(plan, linked.tables, linked.report)
     written = staging.write_version(linked.hand_over(), warehouse, sql, info, linked.changed)
-    assert not store.spill_folder(warehouse).exists()
+    assert not state_files.spill_folder(warehouse).exists()
     expected = tmp_path / "held"
     for name, frame in held.state.frames().items():
-        kept = store.write_state(expected, name, frame).read_bytes()
-        assert (written.staging / store.STATE / f"{name}.parquet").read_bytes() == kept, name
+        kept = state_files.write_state(expected, name, frame).read_bytes()
+        assert (written.staging / state_files.STATE / f"{name}.parquet").read_bytes() == kept, name
     store.promote(warehouse, staging.publish_version(written).path)
 
     plan, collected = _collect(raw, warehouse)
     again = link_warehouse(collected, warehouse, raw)
-    assert store.spill_folder(warehouse).is_dir()
+    assert state_files.spill_folder(warehouse).is_dir()
     info = staging.build_info(plan, again.tables, again.report)
     kept = staging.write_version(again.hand_over(), warehouse, sql, info, again.changed)
-    assert kept.kept is not None and not store.spill_folder(warehouse).exists()
+    assert kept.kept is not None and not state_files.spill_folder(warehouse).exists()
 
 
 def _damage_pages(path: Path) -> None:
@@ -570,13 +570,13 @@ def test_a_state_frame_is_read_when_its_step_needs_it_and_a_damaged_one_links_al
 
     raw, warehouse, _ = published
     shutil.copy(sorted(RAW.glob("*.txt"))[-1], raw)
-    kept = state.LinkState.from_files(lambda name: store.state_path(warehouse, name))
+    kept = state.LinkState.from_files(lambda name: state_files.state_path(warehouse, name))
     frames = kept.frames()
     read = {name for name, frame in frames.items() if isinstance(frame, pl.DataFrame)}
     assert read == {f"link_{name}" for name in state.KEY_FRAMES}
     assert all(isinstance(frames[name], state.StoredFrame) for name in frames.keys() - read)
 
-    topics = store.state_path(warehouse, "link_topics")
+    topics = state_files.state_path(warehouse, "link_topics")
     if damage == "footer":
         topics.write_bytes(topics.read_bytes()[:-20])
     else:

@@ -19,7 +19,7 @@ import pipelines.durable
 import pipelines.flows
 import pipelines.load
 import pipelines.staging
-from pipelines import store
+from pipelines import state_files, store
 from pipelines.cli import EXIT_FAILED, EXIT_USAGE, app
 from pipelines.config import default_sql_dir
 from pipelines.errors import PaperlakeError
@@ -209,13 +209,13 @@ def test_a_warehouse_from_before_versions_is_taken_over(
 def test_state_is_kept_with_the_version_it_was_built_with(tmp_path):
     """A run reads the state of the published version; a rollback brings its state back."""
     warehouse = tmp_path / "warehouse"
-    assert store.read_state(warehouse, "links") is None  # nothing published yet
+    assert state_files.read_state(warehouse, "links") is None  # nothing published yet
     for n in (1, 2):
         staging = store.begin_version(warehouse)
-        store.write_state(staging, "links", pl.DataFrame({"run": [n]}))
+        state_files.write_state(staging, "links", pl.DataFrame({"run": [n]}))
         (staging / store.BUILD_INFO).write_text('{"table_files": {}}', encoding="utf-8")
         store.promote(warehouse, staging)
-        assert store.read_state(warehouse, "links")["run"].to_list() == [n]
-    assert store.read_state(warehouse, "no such state") is None
+        assert state_files.read_state(warehouse, "links")["run"].to_list() == [n]
+    assert state_files.read_state(warehouse, "no such state") is None
     store.rollback(warehouse)
-    assert store.read_state(warehouse, "links")["run"].to_list() == [1]
+    assert state_files.read_state(warehouse, "links")["run"].to_list() == [1]

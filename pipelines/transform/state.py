@@ -1,7 +1,7 @@
 """The linkage state a refresh keeps for the next one: what is kept, and when it is void.
 
 One frame per kind of thing, all narrow (no abstracts): the next refresh
-reads them (``pipelines.store.read_state``), applies what changed, and keeps
+reads them (``pipelines.state_files.read_state``), applies what changed, and keeps
 the result with the version it publishes (``write_state``), so the state
 always matches the published tables, also after a rollback.
 
@@ -121,7 +121,10 @@ class SpilledFrame:
 
 @dataclass(frozen=True)
 class LinkState:
-    """Everything linking keeps between runs (each a frame; see the schemas above)."""
+    """Everything linking keeps between runs (each a frame; see the schemas above).
+
+    One read from its files (``from_files``) holds ``StoredFrame``s until a step
+    reads them (``Update.old_frame``)."""
 
     context: pl.DataFrame  # CONTEXT
     dumps: pl.DataFrame  # DUMPS: one row per cached dump
@@ -146,8 +149,8 @@ class LinkState:
         return cls(**{f.name: pl.DataFrame(schema=SCHEMAS[f.name]) for f in fields(cls)})
 
     def frames(self) -> dict[str, pl.DataFrame | SpilledFrame]:
-        """The frames by their state name (``link_<field>``), for ``store.write_state``
-        (a spilled one for ``store.keep_state_file``)."""
+        """The frames by their state name (``link_<field>``), for ``state_files.write_state``
+        (a spilled one for ``state_files.keep_state_file``)."""
         return {f"link_{f.name}": getattr(self, f.name) for f in fields(self)}
 
     @classmethod
