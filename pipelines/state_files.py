@@ -32,10 +32,9 @@ def read_state(warehouse_dir: Path, name: str) -> pl.DataFrame | None:
     None when nothing is published, the version kept no such frame, or it
     cannot be read: a run must then rebuild it from scratch.
     """
-    version = current_version(warehouse_dir)
-    if version is None:
+    path = state_path(warehouse_dir, name)
+    if path is None:
         return None
-    path = _state_file(versions_dir(warehouse_dir) / version, name)
     try:
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError):
@@ -50,12 +49,6 @@ def state_path(warehouse_dir: Path, name: str) -> Path | None:
         return None
     path = _state_file(versions_dir(warehouse_dir) / version, name)
     return path if path.is_file() else None
-
-
-def scan_state(warehouse_dir: Path, name: str) -> pl.LazyFrame | None:
-    """Like ``read_state``, lazily: None when the published version kept no such frame."""
-    path = state_path(warehouse_dir, name)
-    return None if path is None else pl.scan_parquet(path)
 
 
 def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:
