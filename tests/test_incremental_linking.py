@@ -145,7 +145,7 @@ def _kept(state: LinkState, folder: Path) -> LinkState:
     folder.mkdir(parents=True)
     for name, frame in state.frames().items():
         frame.write_parquet(folder / f"{name}.parquet")
-    kept = LinkState.from_frames(lambda name: pl.read_parquet(folder / f"{name}.parquet"))
+    kept = LinkState.from_files(lambda name: folder / f"{name}.parquet")
     assert kept is not None, "a state frame changed its schema on the way through Parquet"
     return kept
 

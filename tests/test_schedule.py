@@ -57,6 +57,13 @@ def _until(what: str, check: Callable[[], Any], log: Path, proc: subprocess.Pope
     pytest.fail(f"{what}: not within {PATIENCE} s:\n{log.read_text()[-3000:]}")
 
 
+def _answer(response: httpx.Response) -> Any:
+    """The server's JSON answer; None after a server error (5xx: asked again by
+    ``_until``); any other failure fails the test with the answer's text."""
+    assert response.is_success or response.status_code >= 500, response.text
+    return response.json() if response.is_success else None
+
+
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     return {
@@ -134,9 +141,7 @@ def test_a_scheduled_deployment_runs_to_completion(prefect_server, tmp_path: Pat
                     "state": {"type": {"any_": ["SCHEDULED"]}},
                 }
             }
-            r = api.post("/flow_runs/filter", json=query)
-            assert r.is_success or r.status_code >= 500, r.text
-            return r.json() if r.is_success else []
+            return _answer(api.post("/flow_runs/filter", json=query)) or []
 
         for run in _until("runs scheduled from the cron line", scheduled, log, serve):
             start = datetime.fromisoformat(run["expected_start_time"])
@@ -145,18 +150,15 @@ def test_a_scheduled_deployment_runs_to_completion(prefect_server, tmp_path: Pat
         # Trigger one now, through the API, and let the served runner execute it. A
         # server error (5xx: the request did not go through) is asked again; any
         # other failure fails the test with the server's answer.
-        def created() -> httpx.Response | None:
-            r = api.post(f"/deployments/{deployment['id']}/create_flow_run", json={})
-            assert r.is_success or r.status_code >= 500, r.text
-            return r if r.is_success else None
+        def created() -> dict | None:
+            return _answer(api.post(f"/deployments/{deployment['id']}/create_flow_run", json={}))
 
-        run_id = _until("flow run created", created, log, serve).json()["id"]
+        run_id = _until("flow run created", created, log, serve)["id"]
 
         def finished() -> dict | None:
-            r = api.get(f"/flow_runs/{run_id}")
-            assert r.is_success or r.status_code >= 500, r.text
-            state = r.json()["state"]["type"] if r.is_success else None
-            return r.json() if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"} else None
+            run = _answer(api.get(f"/flow_runs/{run_id}"))
+            done = run and run["state"]["type"] in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+            return run if done else None
 
         run = _until("triggered run finished", finished, log, serve)
         assert run["state"]["type"] == "COMPLETED", log.read_text()[-3000:]

@@ -518,7 +518,7 @@ def test_the_state_frames_the_link_spills_are_the_files_it_would_keep(
         shutil.rmtree(warehouse)
     plan, collected = _collect(raw, warehouse)
     held = relink(
-        state.LinkState.from_frames(lambda name: state_files.read_state(warehouse, name)),
+        state.LinkState.from_files(lambda name: state_files.state_path(warehouse, name)),
         collected.entries,
         CacheSource(store.cache_dir(warehouse)),
         _inputs(raw, None, None),

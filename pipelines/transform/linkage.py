@@ -179,7 +179,7 @@ class LinkResult:
 
 
 def relink(
-    old: LinkState | Callable[[], LinkState | None] | None,
+    old: LinkState | None,
     entries: Sequence[tuple[str, str]],
     source: Source,
     inputs: LinkInputs,
@@ -190,18 +190,17 @@ def relink(
 ) -> LinkResult:
     """Link the dumps ``entries`` ((source_file, cache_key), in file order) from ``old``.
 
-    ``old``: the previous state, or a function that reads it; read here, the
-    state's frames are let go step by step as the new ones replace them
-    (``Update._let_go``), so the old and the new state are never both whole
-    in memory. ``uncached``: extractions of dumps that have no cache entry
-    (files that could not be read: no records), added to sources and
-    rejects only. ``spill(name, frame)``: writes a state frame that no table
-    and no later step uses to its state file as soon as its step is done, so
-    the link does not hold it to the end (co-author pairs and authorships,
+    ``old``: the previous state, best read from its files
+    (``LinkState.from_files``): each step reads the old frames it needs and
+    lets them go as the new ones replace them (``Update.old_frame``,
+    ``_let_go``), so the old and the new state are never both whole in memory.
+    ``uncached``: extractions of dumps that have no cache entry (files that
+    could not be read: no records), added to sources and rejects only.
+    ``spill(name, frame)``: writes a state frame that no table and no later
+    step uses to its state file as soon as its step is done, so the link
+    does not hold it to the end (co-author pairs and authorships,
     0.3 GB at 1 GB of dumps); the state then names the file (``SpilledFrame``).
     """
-    if callable(old):
-        old = old()
     ctx = inputs_context(inputs, with_analysis)
     mode, reason = "incremental", ""
     if old is None:

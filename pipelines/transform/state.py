@@ -154,18 +154,6 @@ class LinkState:
         return {f"link_{f.name}": getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_frames(cls, read) -> LinkState | None:
-        """The state from ``read(name)`` (a frame or None); None when any frame is missing
-        or not of its schema (then everything is linked again)."""
-        frames = {}
-        for f in fields(cls):
-            frame = read_frame(read, f.name)
-            if frame is None:
-                return None
-            frames[f.name] = frame
-        return cls(**frames)
-
-    @classmethod
     def from_files(cls, path_of: Callable[[str], Path | None]) -> LinkState | None:
         """The state kept in the files ``path_of(name)``, each frame a ``StoredFrame``
         (the KEY_FRAMES read), so a link holds an old frame only from the step that
