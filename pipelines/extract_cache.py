@@ -1,15 +1,33 @@
-"""The extraction cache: each dump's parsed records, kept between runs by content.
+"""The extraction cache: the dumps' parsed records, kept between runs by content.
 
-Part of the warehouse store (``pipelines.store`` re-exports these functions):
-one entry per (dump content, name, capture date, parser version) under
-``warehouse/cache/extract/<key>/``, written whole or not at all.
+Part of the warehouse store (``pipelines.store`` re-exports these functions).
+A dump's entry is its *key*: (dump content, name, capture date, parser
+version; ``refresh.cache_key``). Dumps parsed together are kept together, as
+one *pack*, written whole or not at all:
+
+    cache/extract/<pack>/source.parquet    the four frames of each of its dumps,
+                         records.parquet   stacked, each row with its dump's
+                         rejects.parquet   ``cache_key``
+                         profile.parquet
+                         index.json        its keys, in order, and each one's notes
+
+A pack is named by the keys it holds. Why packs rather than a folder per
+dump: four Parquet files and five fsyncs per dump cost as much as parsing it
+(100 MB of dumps: 5.3 s of writes against 5.6 s of parsing, and 1.0 s as
+one file per part), and every later scan opened four files per dump.
+
+A key found in two packs (a pack re-written around it) is read from the
+first by name. Pruning deletes the packs that hold no kept key, and re-writes
+a pack most of whose keys are gone with only the kept ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -19,114 +37,174 @@ from pipelines.durable import fsync_dir
 from pipelines.extract import ExtractedDump
 
 CACHE = Path("cache") / "extract"
+CACHE_PARTS = ("source", "records", "rejects", "profile")
+INDEX = "index.json"
+TMP_PREFIX = ".tmp-"
+KEY = "cache_key"
 
 
 def cache_dir(warehouse_dir: Path) -> Path:
-    """Per-dump extractions, keyed by content, capture date and parser version."""
+    """The extraction cache of a warehouse: packs of dumps' extractions."""
     return warehouse_dir / CACHE
 
 
-# One cache entry per (dump content, capture date, parser version): the four
-# frames extract_dump returns, and its notes.
-CACHE_PARTS = ("source", "records", "rejects", "profile")
-TMP_PREFIX = ".tmp-"
+def pack_name(keys: Sequence[str]) -> str:
+    """A pack's name: a digest of the keys it holds, in order."""
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
 
 
-def write_extract_cache(cache_dir: Path, key: str, extracted: ExtractedDump) -> Path:
-    """Keep one dump's extraction under ``cache_dir/key``, complete or not at all."""
+def write_extract_pack(cache_dir: Path, entries: Sequence[tuple[str, ExtractedDump]]) -> str:
+    """Keep the extractions ``entries`` ((key, extraction), a key once) as one pack,
+    complete or not at all. Returns its name."""
+    seen: set[str] = set()
+    entries = [(k, e) for k, e in entries if not (k in seen or seen.add(k))]
+    keys = [key for key, _ in entries]
+    name = pack_name(keys)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache_dir / f"{TMP_PREFIX}{key}-{os.getpid()}"
+    tmp = cache_dir / f"{TMP_PREFIX}{name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    frames = dict(
-        zip(
-            CACHE_PARTS,
-            (extracted.source, extracted.records, extracted.rejects, extracted.profile),
-            strict=True,
-        )
-    )
-    for part, frame in frames.items():
-        frame.write_parquet(tmp / f"{part}.parquet", compression="zstd")
+    for part in CACHE_PARTS:
+        frames = [
+            getattr(extracted, _FIELD[part]).with_columns(pl.lit(key, pl.String).alias(KEY))
+            for key, extracted in entries
+        ]
+        pl.concat(frames, how="vertical").write_parquet(tmp / f"{part}.parquet", compression="zstd")
         fsync_dir(tmp / f"{part}.parquet")
-    (tmp / "notes.json").write_text(json.dumps(extracted.notes), encoding="utf-8")
-    fsync_dir(tmp / "notes.json")
+    index = {"keys": keys, "notes": {key: list(e.notes) for key, e in entries}}
+    (tmp / INDEX).write_text(json.dumps(index), encoding="utf-8")
+    fsync_dir(tmp / INDEX)
     progress.checkpoint("cache")
-    final = cache_dir / key
-    # Same key, same content: an entry already there (a run that died after
-    # the rename but before recording it) is simply replaced.
+    final = cache_dir / name
+    # Same name, same keys, same content: a pack already there (a run that died
+    # after the rename but before recording it) is simply replaced.
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    return final
+    fsync_dir(cache_dir)
+    return name
 
 
-def read_extract_cache(cache_dir: Path, key: str) -> ExtractedDump | None:
-    """One dump's cached extraction, or None when it is missing or unreadable."""
-    entry = cache_dir / key
+# The ExtractedDump field each part holds.
+_FIELD = {"source": "source", "records": "records", "rejects": "rejects", "profile": "profile"}
+
+
+def _read_index(pack: Path) -> dict | None:
+    """A pack's index when the pack is whole: readable index, and each part a complete
+    Parquet file (its magic bytes at both ends). None when not."""
     try:
-        frames = [pl.read_parquet(entry / f"{part}.parquet") for part in CACHE_PARTS]
-        notes = json.loads((entry / "notes.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, pl.exceptions.PolarsError):
-        # A damaged entry costs a re-parse, never a failed run.
-        return None
-    return ExtractedDump(*frames, notes=list(notes))
-
-
-def extract_cache_whole(cache_dir: Path, key: str) -> bool:
-    """Whether the entry ``key`` has every part, each a complete Parquet file (its
-    magic bytes at both ends) and readable notes: cheap enough for every dump of a run."""
-    entry = cache_dir / key
-    try:
+        index = json.loads((pack / INDEX).read_text(encoding="utf-8"))
         for part in CACHE_PARTS:
-            with open(entry / f"{part}.parquet", "rb") as handle:
+            with open(pack / f"{part}.parquet", "rb") as handle:
                 head = handle.read(4)
                 handle.seek(-4, os.SEEK_END)
                 if head != b"PAR1" or handle.read(4) != b"PAR1":
-                    return False
-        json.loads((entry / "notes.json").read_text(encoding="utf-8"))
+                    return None
     except (OSError, ValueError):
-        return False
-    return True
+        return None
+    keys, notes = index.get("keys"), index.get("notes")
+    if not (isinstance(keys, list) and isinstance(notes, dict)):
+        return None
+    return index
 
 
-def scan_extract_cache(
-    cache_dir: Path, keys: list[str], part: str, schema: pl.Schema
-) -> pl.LazyFrame:
-    """One part (``records``, ``rejects``, ``source``, ``profile``) of the entries
-    ``keys``, entry after entry in that order, with a ``cache_key`` column; ``schema``
-    when there are none."""
-    if not keys:
-        return pl.LazyFrame(schema={**schema, "cache_key": pl.String})
-    paths = [str(cache_dir / key / f"{part}.parquet") for key in keys]
-    return (
-        pl.scan_parquet(paths, include_file_paths="_entry_path")
-        .with_columns(cache_key=pl.col("_entry_path").str.extract(r"([^/\\]+)[/\\][^/\\]+$"))
-        .drop("_entry_path")
-    )
+class ExtractCache:
+    """What the cache holds: each key's pack, and its notes. Read once, when made;
+    cheap (one small index file per pack) so made once per step that needs it."""
 
+    def __init__(self, cache_dir: Path) -> None:
+        self.dir = cache_dir
+        self.pack_of: dict[str, str] = {}
+        self._notes: dict[str, list[str]] = {}
+        self.packs: dict[str, list[str]] = {}  # every whole pack: its keys
+        if not cache_dir.is_dir():
+            return
+        for pack in sorted(p for p in cache_dir.iterdir() if not p.name.startswith(".")):
+            index = _read_index(pack) if pack.is_dir() else None
+            if index is None:
+                continue  # damaged or foreign: its keys are parsed again
+            self.packs[pack.name] = [str(k) for k in index["keys"]]
+            for key in self.packs[pack.name]:
+                if key not in self.pack_of:
+                    self.pack_of[key] = pack.name
+                    self._notes[key] = [str(n) for n in index["notes"].get(key, [])]
 
-def read_extract_notes(cache_dir: Path, key: str) -> list[str]:
-    """The notes kept with one cached extraction (empty when unreadable)."""
-    try:
-        notes = json.loads((cache_dir / key / "notes.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [str(n) for n in notes]
+    def __contains__(self, key: object) -> bool:
+        return key in self.pack_of
+
+    def notes(self, key: str) -> list[str]:
+        """The notes kept with one cached extraction."""
+        return list(self._notes.get(key, []))
+
+    def scan(self, keys: Iterable[str], part: str, schema: pl.Schema) -> pl.LazyFrame:
+        """One part (``records``, ``rejects``, ``source``, ``profile``) of the entries
+        ``keys``, with a ``cache_key`` column; ``schema`` when there are none. Rows
+        come pack after pack (by name), each pack's in its order: callers that
+        need an order sort.
+
+        Raises KeyError for a key the cache does not hold.
+        """
+        wanted: dict[str, list[str]] = {}
+        for key in keys:
+            wanted.setdefault(self.pack_of[key], []).append(key)
+        if not wanted:
+            return pl.LazyFrame(schema={**schema, KEY: pl.String})
+        scans = []
+        for pack, mine in sorted(wanted.items()):
+            scan = pl.scan_parquet(self.dir / pack / f"{part}.parquet")
+            if len(mine) < len(self.packs[pack]):
+                scan = scan.filter(pl.col(KEY).is_in(mine))
+            scans.append(scan)
+        return pl.concat(scans, how="vertical")
+
+    def prune(self, keep: set[str]) -> list[str]:
+        """Delete what holds no kept key (packs, damaged packs, leftovers), and re-write
+        a pack more than half of whose keys are gone with only its kept ones.
+        Returns the names of what was deleted."""
+        if not self.dir.is_dir():
+            return []
+        removed = []
+        for entry in sorted(self.dir.iterdir()):
+            name = entry.name
+            live = [k for k in self.packs.get(name, []) if k in keep and self.pack_of[k] == name]
+            if live and 2 * len(live) < len(self.packs[name]):
+                self._repack(name, live)
+                live = []
+            if not live:
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
+                removed.append(name)
+        return removed
+
+    def _repack(self, pack: str, keys: list[str]) -> None:
+        """A new pack of ``keys`` from ``pack`` (whose other keys are gone)."""
+        parts = {
+            part: pl.read_parquet(self.dir / pack / f"{part}.parquet").filter(
+                pl.col(KEY).is_in(keys)
+            )
+            for part in CACHE_PARTS
+        }
+        entries = [
+            (
+                key,
+                ExtractedDump(
+                    *(parts[p].filter(pl.col(KEY) == key).drop(KEY) for p in CACHE_PARTS),
+                    notes=self.notes(key),
+                ),
+            )
+            for key in keys
+        ]
+        new = write_extract_pack(self.dir, entries)
+        for key in keys:
+            self.pack_of[key] = new
+        self.packs[new] = keys
 
 
 def prune_extract_cache(cache_dir: Path, keep: set[str]) -> list[str]:
-    """Delete cache entries (and leftovers of killed runs) not in ``keep``. Returns them."""
-    if not cache_dir.is_dir():
-        return []
-    removed = []
-    for entry in sorted(cache_dir.iterdir()):
-        if entry.name not in keep:
-            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
-            removed.append(entry.name)
-    return removed
+    """``ExtractCache.prune``: keep only the entries ``keep``. Returns what was deleted."""
+    return ExtractCache(cache_dir).prune(keep)
 
 
 def clean_extract_cache(cache_dir: Path) -> list[str]:
-    """Delete half-written cache entries a killed run left. Returns their names."""
+    """Delete half-written packs a killed run left. Returns their names."""
     if not cache_dir.is_dir():
         return []
     stale = sorted(p for p in cache_dir.iterdir() if p.name.startswith(TMP_PREFIX))

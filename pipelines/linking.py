@@ -49,25 +49,27 @@ class CacheSource:
 
     def __init__(self, cache_dir: Path) -> None:
         self.cache_dir = cache_dir
+        self._cache: store.ExtractCache | None = None
+
+    @property
+    def cache(self) -> store.ExtractCache:
+        # Read when first needed: the cache is complete by then (after collect).
+        if self._cache is None:
+            self._cache = store.ExtractCache(self.cache_dir)
+        return self._cache
 
     def records(self, keys: Sequence[str]) -> pl.LazyFrame:
-        return store.scan_extract_cache(self.cache_dir, list(keys), "records", RECORDS)
+        return self.cache.scan(keys, "records", RECORDS)
 
     def rejects(self, keys: Sequence[str]) -> pl.LazyFrame:
-        return store.scan_extract_cache(self.cache_dir, list(keys), "rejects", REJECTS).drop(
-            "cache_key"
-        )
+        return self.cache.scan(keys, "rejects", REJECTS).drop("cache_key")
 
     def dumps(self, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         keys = list(keys)
-        scan = store.scan_extract_cache
-        sources = scan(self.cache_dir, keys, "source", SOURCES).collect()
-        profiles = scan(self.cache_dir, keys, "profile", PROFILES).collect()
+        sources = self.cache.scan(keys, "source", SOURCES).collect()
+        profiles = self.cache.scan(keys, "profile", PROFILES).collect()
         notes = pl.DataFrame(
-            {
-                "cache_key": keys,
-                "notes": [store.read_extract_notes(self.cache_dir, key) for key in keys],
-            },
+            {"cache_key": keys, "notes": [self.cache.notes(key) for key in keys]},
             schema={"cache_key": pl.String, "notes": pl.List(pl.String)},
         )
         dumps = notes.join(sources.select("cache_key", "source_file"), on="cache_key", how="left")

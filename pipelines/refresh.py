@@ -47,7 +47,7 @@ from pipelines.staging import (  # noqa: F401
     stage_version,
     unchanged_version,
 )
-from pipelines.store import extract_cache_whole, write_extract_cache
+from pipelines.store import ExtractCache, write_extract_pack
 from pipelines.taxonomy import Taxonomies
 from pipelines.transform.linkage import LinkReport
 
@@ -162,6 +162,7 @@ def plan_extraction(
     unchanged, and learns this run's for ``store.write_file_hashes``.
     """
     hashes = hashes if hashes is not None else FileHashes()
+    cached = ExtractCache(cache_dir)
     plan = []
     for dump in dumps:
         try:
@@ -171,7 +172,7 @@ def plan_extraction(
             plan.append(PlannedDump(dump, None, 0, None, False))
             continue
         key = cache_key(dump, sha256, parser_version)
-        plan.append(PlannedDump(dump, sha256, size, key, (cache_dir / key).is_dir()))
+        plan.append(PlannedDump(dump, sha256, size, key, key in cached))
     return plan
 
 
@@ -190,11 +191,9 @@ class CachedDump:
     key: str
 
 
-def cache_extraction(
-    extracted: ExtractedDump, item: PlannedDump, cache_dir: Path
-) -> CachedDump | ExtractedDump:
-    """Write one fresh extraction to the cache; returns its handle (or the extraction
-    itself when the file could not be read: it has no entry).
+def entry_key(extracted: ExtractedDump, item: PlannedDump) -> str | None:
+    """The cache key of a fresh extraction; None when the file could not be read (it
+    has no entry).
 
     An extraction whose bytes differ from the ones hashed (the file was
     rewritten between the two reads) is cached under the key of what was
@@ -202,12 +201,29 @@ def cache_extraction(
     """
     sha256 = extracted.source["sha256"][0]
     if sha256 is None:
-        return extracted
-    key = item.key
-    if sha256 != item.sha256 or key is None:
-        key = cache_key(item.dump, sha256, extract.PARSER_VERSION)
-    write_extract_cache(cache_dir, key, extracted)
-    return CachedDump(item.dump.source_file, key)
+        return None
+    if sha256 != item.sha256 or item.key is None:
+        return cache_key(item.dump, sha256, extract.PARSER_VERSION)
+    return item.key
+
+
+def cache_extractions(
+    extracted: list[ExtractedDump], items: list[PlannedDump], cache_dir: Path
+) -> list[CachedDump | ExtractedDump]:
+    """Write fresh extractions to the cache as one pack; returns their handles (or an
+    extraction itself when its file could not be read: it has no entry)."""
+    out: list[CachedDump | ExtractedDump] = []
+    entries = []
+    for e, item in zip(extracted, items, strict=True):
+        key = entry_key(e, item)
+        if key is None:
+            out.append(e)
+        else:
+            entries.append((key, e))
+            out.append(CachedDump(item.dump.source_file, key))
+    if entries:
+        write_extract_pack(cache_dir, entries)
+    return out
 
 
 def extract_batch(
@@ -218,19 +234,21 @@ def extract_batch(
     """Extract a batch of dumps; a file that cannot be read is quarantined, not raised.
 
     With ``cache_dir`` (and the ``plan`` of these dumps), each chunk's
-    extractions are written to the cache as soon as they are parsed and only
-    their handles are returned, so a batch never holds more than one chunk.
+    extractions are written to the cache as one pack as soon as they are
+    parsed and only their handles are returned, so a batch never holds more
+    than one chunk.
     """
     out: list[ExtractedDump | CachedDump] = []
     chunk: list[DumpBytes] = []
 
     def flush() -> None:
-        for e, dump in zip(extract_dumps(chunk), chunk, strict=True):
-            if cache_dir is not None and plan is not None:
-                out.append(cache_extraction(e, plan[dump.source_file], cache_dir))
-            else:
-                out.append(e)
-            progress.advance("extract")
+        extracted = extract_dumps(chunk)
+        if cache_dir is not None and plan is not None:
+            items = [plan[dump.source_file] for dump in chunk]
+            out.extend(cache_extractions(extracted, items, cache_dir))
+        else:
+            out.extend(extracted)
+        progress.advance("extract", len(chunk))
         chunk.clear()
 
     size = 0
@@ -264,34 +282,49 @@ class Collected:
 def collect_extractions(
     plan: list[PlannedDump], fresh: list[ExtractedDump | CachedDump], cache_dir: Path
 ) -> Collected:
-    """Cache the fresh extractions; check the cached ones (a damaged entry is parsed
-    again). Linking then reads the entries it needs from the cache.
+    """Cache the fresh extractions; check the cached ones (the dumps of a damaged pack
+    are parsed again). Linking then reads the entries it needs from the cache.
 
     A file that could not be read has no entry: it is in the run's sources and
     rejects only.
     """
-    by_file = {
-        e.source_file if isinstance(e, CachedDump) else e.source["source_file"][0]: e for e in fresh
-    }
+    by_file = {_name_of(e): e for e in fresh}
+    cached = ExtractCache(cache_dir)
+    items = sorted(plan, key=lambda p: p.dump.source_file)
+    # Not cached, or in a damaged pack: parse (again), in one batch.
+    missing = [
+        i for i in items if i.dump.source_file not in by_file and not (i.key and i.key in cached)
+    ]
+    if missing:
+        plan_of = {i.dump.source_file: i for i in missing}
+        by_file.update(
+            (_name_of(e), e) for e in extract_batch([i.dump for i in missing], cache_dir, plan_of)
+        )
+    # Extractions made elsewhere (Dask workers) come back whole: one pack of them.
+    whole = [i for i in items if isinstance(by_file.get(i.dump.source_file), ExtractedDump)]
+    if whole:
+        handles = cache_extractions([by_file[i.dump.source_file] for i in whole], whole, cache_dir)
+        by_file.update(zip((i.dump.source_file for i in whole), handles, strict=True))
     entries, how, uncached = [], {}, []
-    for item in sorted(plan, key=lambda p: p.dump.source_file):
+    for item in items:
         name = item.dump.source_file
-        extracted = by_file.pop(name, None)
-        if extracted is None and item.key and extract_cache_whole(cache_dir, item.key):
+        extracted = by_file.get(name)
+        if extracted is None:
             entries.append((name, item.key))
             how[name] = REUSED
-            continue
-        if extracted is None:
-            # Not cached, or the entry was damaged: parse it (again).
-            extracted = extract_batch([item.dump])[0]
-        how[name] = PARSED
-        if isinstance(extracted, ExtractedDump):
-            extracted = cache_extraction(extracted, item, cache_dir)
-        if isinstance(extracted, CachedDump):
+        elif isinstance(extracted, CachedDump):
             entries.append((name, extracted.key))
+            how[name] = PARSED
         else:
             uncached.append(extracted)
+            how[name] = PARSED
     return Collected(entries, how, uncached)
+
+
+def _name_of(extraction: ExtractedDump | CachedDump) -> str:
+    if isinstance(extraction, CachedDump):
+        return extraction.source_file
+    return extraction.source["source_file"][0]
 
 
 def batches(dumps: list[DumpFile], n_batches: int) -> list[list[DumpFile]]:

@@ -16,7 +16,7 @@ module. Its layout:
       versions/.building-<id>/                         the version being built
       versions/.building-link-state/                   state frames a link spilled
                                                        (moved into the version built)
-      cache/extract/<key>/                             per-dump extractions
+      cache/extract/<pack>/                            dumps' extractions, a pack of them
       cache/file_hashes.json                           each dump's hash, with the file's
                                                        status (pipelines.file_hashes)
       .lock                                            held by a running refresh
@@ -59,14 +59,11 @@ from pipelines.durable import fsync_dir as fsync_dir
 from pipelines.durable import write_text_atomically
 from pipelines.errors import PaperlakeError
 from pipelines.extract_cache import CACHE as CACHE
+from pipelines.extract_cache import ExtractCache as ExtractCache
 from pipelines.extract_cache import cache_dir as cache_dir
 from pipelines.extract_cache import clean_extract_cache as clean_extract_cache
-from pipelines.extract_cache import extract_cache_whole as extract_cache_whole
 from pipelines.extract_cache import prune_extract_cache as prune_extract_cache
-from pipelines.extract_cache import read_extract_cache as read_extract_cache
-from pipelines.extract_cache import read_extract_notes as read_extract_notes
-from pipelines.extract_cache import scan_extract_cache as scan_extract_cache
-from pipelines.extract_cache import write_extract_cache as write_extract_cache
+from pipelines.extract_cache import write_extract_pack as write_extract_pack
 from pipelines.file_hashes import FILE_HASHES as FILE_HASHES
 from pipelines.file_hashes import FileHashes as FileHashes
 from pipelines.file_hashes import read_file_hashes as read_file_hashes

@@ -4,6 +4,7 @@ as a refresh from scratch would write them."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +18,7 @@ import pipelines.extract
 import pipelines.flows
 import pipelines.refresh
 from pipelines.cli import app
+from pipelines.extract_cache import ExtractCache
 
 runner = CliRunner()
 CHANGED, REMOVED = "001_f44773a72a01ad56.txt", "004_3fe40d5a5f467540.txt"
@@ -182,11 +184,19 @@ def test_a_damaged_cache_entry_is_parsed_again(
     warehouse = tmp_path / "wh"
     _refresh(raw, warehouse)
     before = _tables(warehouse)
-    entries = sorted((warehouse / "cache" / "extract").iterdir())
-    assert len(entries) == 5
-    (entries[0] / "records.parquet").write_bytes(b"not parquet")
+    # Dumps parsed together are kept together: a pack per chunk of a batch.
+    packs = sorted((warehouse / "cache" / "extract").iterdir())
+    keys = {p.name: json.loads((p / "index.json").read_text())["keys"] for p in packs}
+    assert sum(len(k) for k in keys.values()) == 5
+    damaged = packs[0]
+    (damaged / "records.parquet").write_bytes(b"not parquet")
 
     parsed.clear()
     output = _refresh(raw, warehouse)
-    assert len(parsed) == 1 and "Nothing changed" in output
+    # Only the damaged pack's dumps are parsed again, and nothing else changes.
+    assert len(parsed) == len(keys[damaged.name]) and "Nothing changed" in output
     assert _tables(warehouse) == before
+    # Its dumps are in a whole pack again (the same keys make the same pack).
+    cache = ExtractCache(warehouse / "cache" / "extract")
+    assert sorted(cache.pack_of) == sorted(k for ks in keys.values() for k in ks)
+    assert pl.read_parquet(damaged / "records.parquet").height > 0

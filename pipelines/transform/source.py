@@ -19,7 +19,7 @@ class Source(Protocol):
     """Where the records of the dumps come from (the extraction cache, or memory)."""
 
     def records(self, keys: Sequence[str]) -> pl.LazyFrame:
-        """The wide records of these dumps (RECORDS + ``cache_key``), dump by dump in order."""
+        """The wide records of these dumps (RECORDS + ``cache_key``), in no set order."""
 
     def rejects(self, keys: Sequence[str]) -> pl.LazyFrame:
         """Their quarantined lines (REJECTS)."""
