@@ -156,6 +156,13 @@ class ExtractCache:
             scans.append(scan)
         return pl.concat(scans, how="vertical")
 
+    def by_pack(self, keys: Iterable[str]) -> list[list[str]]:
+        """``keys`` grouped by the pack that holds them, packs by name."""
+        groups: dict[str, list[str]] = {}
+        for key in keys:
+            groups.setdefault(self.pack_of[key], []).append(key)
+        return [groups[pack] for pack in sorted(groups)]
+
     def prune(self, keep: set[str]) -> list[str]:
         """Delete what holds no kept key (packs, damaged packs, leftovers), and re-write
         a pack more than half of whose keys are gone with only its kept ones.

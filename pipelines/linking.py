@@ -64,6 +64,9 @@ class CacheSource:
     def rejects(self, keys: Sequence[str]) -> pl.LazyFrame:
         return self.cache.scan(keys, "rejects", REJECTS).drop("cache_key")
 
+    def stored_together(self, keys: Sequence[str]) -> list[list[str]]:
+        return self.cache.by_pack(keys)
+
     def dumps(self, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         keys = list(keys)
         sources = self.cache.scan(keys, "source", SOURCES).collect()

@@ -54,6 +54,10 @@ def test_a_pack_gives_back_each_dump_it_holds(
     for key in keys:
         assert cache.notes(key) == extracted[key].notes
     assert _records(cache, []).is_empty()
+    # Grouped as stored, so that a reader a slice at a time reads each pack once.
+    assert cache.by_pack(reversed(keys)) == sorted(
+        [list(reversed(first)), list(reversed(second))], key=lambda g: cache.pack_of[g[0]]
+    )
 
 
 def test_a_damaged_or_half_written_pack_holds_nothing(

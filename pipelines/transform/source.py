@@ -27,6 +27,10 @@ class Source(Protocol):
     def dumps(self, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """Their (DUMPS, DUMP_SOURCES, DUMP_PROFILES) rows."""
 
+    def stored_together(self, keys: Sequence[str]) -> list[list[str]]:
+        """``keys`` in groups whose records are stored together: reading a group reads
+        its files once (for callers that read the records a slice at a time)."""
+
 
 class MemorySource:
     """Records held in memory, one "dump" per source file (tests, benchmarks, library use)."""
@@ -63,6 +67,9 @@ class MemorySource:
 
     def rejects(self, keys: Sequence[str]) -> pl.LazyFrame:
         return self._of("rejects", REJECTS, keys).drop("cache_key").lazy()
+
+    def stored_together(self, keys: Sequence[str]) -> list[list[str]]:
+        return [[key] for key in keys]
 
     def dumps(self, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         sources = self._of("sources", SOURCES, keys).select(list(DUMP_SOURCES.names()))

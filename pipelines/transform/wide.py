@@ -102,11 +102,14 @@ def paper_texts(
             "paper_id", "title", abstract=pl.lit(None, pl.String), category="category"
         )
     keys = _abstract_keys(papers, records)
+    chars_of = dict(keys.select("cache_key", "chars").iter_rows())
     batch: list[str] = []
     chars = 0
-    for key, n in keys.select("cache_key", "chars").iter_rows():
-        batch.append(key)
-        chars += n or 0
+    # Slices of whole storage groups (the cache's packs): a slice that took a few
+    # dumps of every pack would read every pack once per slice.
+    for group in source.stored_together(keys["cache_key"].to_list()):
+        batch += group
+        chars += sum(chars_of[key] or 0 for key in group)
         if chars >= TEXT_CHUNK_CHARS:
             yield _texts(source, papers, batch)
             batch, chars = [], 0
