@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -300,11 +301,12 @@ def collect_extractions(
         by_file.update(
             (_name_of(e), e) for e in extract_batch([i.dump for i in missing], cache_dir, plan_of)
         )
-    # Extractions made elsewhere (Dask workers) come back whole: one pack of them.
+    # Extractions made elsewhere (Dask workers) come back whole: a pack per chunk's
+    # worth of them, as the threads' packs.
     whole = [i for i in items if isinstance(by_file.get(i.dump.source_file), ExtractedDump)]
-    if whole:
-        handles = cache_extractions([by_file[i.dump.source_file] for i in whole], whole, cache_dir)
-        by_file.update(zip((i.dump.source_file for i in whole), handles, strict=True))
+    for group in _chunks(whole):
+        handles = cache_extractions([by_file[i.dump.source_file] for i in group], group, cache_dir)
+        by_file.update(zip((i.dump.source_file for i in group), handles, strict=True))
     entries, how, uncached = [], {}, []
     for item in items:
         name = item.dump.source_file
@@ -319,6 +321,20 @@ def collect_extractions(
             uncached.append(extracted)
             how[name] = PARSED
     return Collected(entries, how, uncached)
+
+
+def _chunks(items: list[PlannedDump]) -> Iterator[list[PlannedDump]]:
+    """``items`` in runs of about EXTRACT_CHUNK_BYTES of dumps."""
+    chunk: list[PlannedDump] = []
+    size = 0
+    for item in items:
+        chunk.append(item)
+        size += item.size
+        if size >= EXTRACT_CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 def _name_of(extraction: ExtractedDump | CachedDump) -> str:
