@@ -51,12 +51,18 @@ def state_path(warehouse_dir: Path, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+# Rows per row group of a state file. Given explicitly, the file's bytes depend on
+# the rows alone; left to Polars, on how the frame happens to be chunked (a frame
+# merged from old and new rows and the same rows computed at once wrote different files).
+STATE_ROW_GROUP_ROWS = 2**17
+
+
 def write_state(staging: Path, name: str, frame: pl.DataFrame) -> Path:
     """Keep ``frame`` for the next run in the version being built (published with it)."""
     path = _state_file(staging, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(tmp, compression="zstd")
+    frame.write_parquet(tmp, compression="zstd", row_group_size=STATE_ROW_GROUP_ROWS)
     fsync_dir(tmp)
     os.replace(tmp, path)
     return path

@@ -595,3 +595,19 @@ def test_a_state_frame_is_read_when_its_step_needs_it_and_a_damaged_one_links_al
     assert ours.keys() == theirs.keys()
     for name, table in ours.items():
         assert table.equals(theirs[name]), name
+
+
+def test_a_state_file_depends_on_its_rows_not_on_how_the_frame_was_built(tmp_path: Path) -> None:
+    """An incremental link merges old and new rows into many chunks where a link from
+    scratch computes the same rows at once: both must write the same file."""
+    rows = pl.DataFrame(
+        {
+            "author_id_a": [f"aut_{i:08d}" for i in range(300_000)],
+            "n_papers": list(range(300_000)),
+        }
+    )
+    pieces = pl.concat([rows.slice(0, 123_457), rows.slice(123_457, 1), rows.slice(123_458)])
+    assert pieces.n_chunks() > rows.n_chunks()
+    whole = state_files.write_state(tmp_path / "a", "link_coauthors", rows)
+    merged = state_files.write_state(tmp_path / "b", "link_coauthors", pieces)
+    assert whole.read_bytes() == merged.read_bytes()
