@@ -390,18 +390,24 @@ class Update:
         # with a touched first author are sorted again on their own, and merged back
         # into the others by author_id_a (an author_id_a is in one part only).
         first = pl.col("author_id_a").is_in(among)
-        redone = pl.concat(
-            [self.old_frame("coauthors").filter(first & ~pl.col("author_id_b").is_in(among)), fresh]
-        ).sort("author_id_a", "author_id_b")
+        old = self.old_frame("coauthors")
+        redone = pl.concat([old.filter(first & ~pl.col("author_id_b").is_in(among)), fresh]).sort(
+            "author_id_a", "author_id_b"
+        )
+        # Streamed: the old pairs of untouched first authors are not copied whole
+        # before the merge (the network step's peak in an incremental link).
         coauthors = (
-            self.old_frame("coauthors").filter(~first).merge_sorted(redone, key="author_id_a")
+            old.lazy()
+            .filter(~first)
+            .merge_sorted(redone.lazy(), key="author_id_a")
+            .collect(engine="streaming")
         )
         old_nodes = self.old_frame("nodes")
         # A component whose pairs and authors are all as before keeps its nodes (Leiden
         # would find the same communities): a dump of known papers re-runs nothing.
-        before = self.old_frame("coauthors").filter(first & pl.col("author_id_b").is_in(among))
+        before = old.filter(first & pl.col("author_id_b").is_in(among))
         # The old pairs are not needed past here: let them go before Leiden's peak.
-        del redone
+        del redone, old
         self._let_go("coauthors", "nodes")
         moved = pl.concat(
             [
