@@ -54,25 +54,37 @@ def pack_name(keys: Sequence[str]) -> str:
 
 
 def write_extract_pack(cache_dir: Path, entries: Sequence[tuple[str, ExtractedDump]]) -> str:
-    """Keep the extractions ``entries`` ((key, extraction), a key once) as one pack,
-    complete or not at all. Returns its name."""
-    seen: set[str] = set()
-    entries = [(k, e) for k, e in entries if not (k in seen or seen.add(k))]
-    keys = [key for key, _ in entries]
+    """Keep the extractions ``entries`` ((key, extraction); a key given twice is kept
+    once) as one pack, complete or not at all. Returns its name."""
+    by_key = dict(entries)  # the same key is the same content
+    parts = {
+        part: pl.concat(
+            [
+                getattr(e, part).with_columns(pl.lit(k, pl.String).alias(KEY))
+                for k, e in by_key.items()
+            ],
+            how="vertical",
+        )
+        for part in CACHE_PARTS
+    }
+    return _write_pack(cache_dir, parts, {k: list(e.notes) for k, e in by_key.items()})
+
+
+def _write_pack(
+    cache_dir: Path, parts: dict[str, pl.DataFrame], notes: dict[str, list[str]]
+) -> str:
+    """Write one pack: each part's rows (with ``cache_key``) and the keys' notes, the
+    keys in the order of ``notes``."""
+    keys = list(notes)
     name = pack_name(keys)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / f"{TMP_PREFIX}{name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     for part in CACHE_PARTS:
-        frames = [
-            getattr(extracted, _FIELD[part]).with_columns(pl.lit(key, pl.String).alias(KEY))
-            for key, extracted in entries
-        ]
-        pl.concat(frames, how="vertical").write_parquet(tmp / f"{part}.parquet", compression="zstd")
+        parts[part].write_parquet(tmp / f"{part}.parquet", compression="zstd")
         fsync_dir(tmp / f"{part}.parquet")
-    index = {"keys": keys, "notes": {key: list(e.notes) for key, e in entries}}
-    (tmp / INDEX).write_text(json.dumps(index), encoding="utf-8")
+    (tmp / INDEX).write_text(json.dumps({"keys": keys, "notes": notes}), encoding="utf-8")
     fsync_dir(tmp / INDEX)
     progress.checkpoint("cache")
     final = cache_dir / name
@@ -82,10 +94,6 @@ def write_extract_pack(cache_dir: Path, entries: Sequence[tuple[str, ExtractedDu
     os.replace(tmp, final)
     fsync_dir(cache_dir)
     return name
-
-
-# The ExtractedDump field each part holds.
-_FIELD = {"source": "source", "records": "records", "rejects": "rejects", "profile": "profile"}
 
 
 def _read_index(pack: Path) -> dict | None:
@@ -135,6 +143,16 @@ class ExtractCache:
         """The notes kept with one cached extraction."""
         return list(self._notes.get(key, []))
 
+    def by_pack(self, keys: Iterable[str]) -> list[list[str]]:
+        """``keys`` grouped by the pack that holds them, packs by name.
+
+        Raises KeyError for a key the cache does not hold.
+        """
+        groups: dict[str, list[str]] = {}
+        for key in keys:
+            groups.setdefault(self.pack_of[key], []).append(key)
+        return [groups[pack] for pack in sorted(groups)]
+
     def scan(self, keys: Iterable[str], part: str, schema: pl.Schema) -> pl.LazyFrame:
         """One part (``records``, ``rejects``, ``source``, ``profile``) of the entries
         ``keys``, with a ``cache_key`` column; ``schema`` when there are none. Rows
@@ -143,25 +161,16 @@ class ExtractCache:
 
         Raises KeyError for a key the cache does not hold.
         """
-        wanted: dict[str, list[str]] = {}
-        for key in keys:
-            wanted.setdefault(self.pack_of[key], []).append(key)
-        if not wanted:
-            return pl.LazyFrame(schema={**schema, KEY: pl.String})
         scans = []
-        for pack, mine in sorted(wanted.items()):
+        for mine in self.by_pack(keys):
+            pack = self.pack_of[mine[0]]
             scan = pl.scan_parquet(self.dir / pack / f"{part}.parquet")
             if len(mine) < len(self.packs[pack]):
                 scan = scan.filter(pl.col(KEY).is_in(mine))
             scans.append(scan)
+        if not scans:
+            return pl.LazyFrame(schema={**schema, KEY: pl.String})
         return pl.concat(scans, how="vertical")
-
-    def by_pack(self, keys: Iterable[str]) -> list[list[str]]:
-        """``keys`` grouped by the pack that holds them, packs by name."""
-        groups: dict[str, list[str]] = {}
-        for key in keys:
-            groups.setdefault(self.pack_of[key], []).append(key)
-        return [groups[pack] for pack in sorted(groups)]
 
     def prune(self, keep: set[str]) -> list[str]:
         """Delete what holds no kept key (packs, damaged packs, leftovers), and re-write
@@ -189,17 +198,7 @@ class ExtractCache:
             )
             for part in CACHE_PARTS
         }
-        entries = [
-            (
-                key,
-                ExtractedDump(
-                    *(parts[p].filter(pl.col(KEY) == key).drop(KEY) for p in CACHE_PARTS),
-                    notes=self.notes(key),
-                ),
-            )
-            for key in keys
-        ]
-        new = write_extract_pack(self.dir, entries)
+        new = _write_pack(self.dir, parts, {key: self.notes(key) for key in keys})
         for key in keys:
             self.pack_of[key] = new
         self.packs[new] = keys
