@@ -2,7 +2,7 @@
 
 Part of the warehouse store (``pipelines.store`` re-exports these functions).
 A dump's entry is its *key*: (dump content, name, capture date, parser
-version; ``refresh.cache_key``). Dumps parsed together are kept together, as
+version; ``extraction.cache_key``). Dumps parsed together are kept together, as
 one *pack*, written whole or not at all:
 
     cache/extract/<pack>/source.parquet    the four frames of each of its dumps,

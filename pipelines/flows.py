@@ -42,18 +42,20 @@ from pipelines.curation import unmatched_references
 from pipelines.durable import FS_RETRIES, FS_RETRY_SECONDS
 from pipelines.errors import PaperlakeError
 from pipelines.extract import ExtractedDump
-from pipelines.look.report import markdown_link
-from pipelines.memory import give_back_freed_memory
-from pipelines.refresh import (
+from pipelines.extraction import (
     Collected,
     PlannedDump,
-    RunSummary,
-    StageTimer,
     batches,
     collect_extractions,
     extract_batch,
-    link_warehouse,
     plan_extraction,
+)
+from pipelines.look.report import markdown_link
+from pipelines.memory import give_back_freed_memory
+from pipelines.refresh import (
+    RunSummary,
+    StageTimer,
+    link_warehouse,
     summarize,
     unchanged_summary,
 )

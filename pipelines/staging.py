@@ -35,7 +35,7 @@ from pipelines.transform.linkage import FramesToWrite, LinkReport, WriteHints
 from pipelines.transform.state import KEY_FRAMES, LinkState, SpilledFrame, read_key_frames
 
 if TYPE_CHECKING:
-    from pipelines.refresh import PlannedDump
+    from pipelines.extraction import PlannedDump
 
 Tables = dict[str, pl.DataFrame | pl.LazyFrame]
 

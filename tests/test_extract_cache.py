@@ -110,23 +110,23 @@ def test_extractions_made_elsewhere_are_cached_a_pack_per_chunk(
 ) -> None:
     """Dask workers hand back whole extractions: the flow process caches them in packs
     of about a chunk's bytes each, as the threads do, and links them from there."""
-    import pipelines.refresh as refresh
+    import pipelines.extraction as extraction
     from pipelines.extract import PARSER_VERSION
     from pipelines.sources import resolve_dumps
 
     dumps, _ = resolve_dumps(RAW, None)
     cache = tmp_path / "cache"
-    plan = refresh.plan_extraction(dumps, cache, PARSER_VERSION)
-    fresh = refresh.extract_batch([p.dump for p in plan])  # no cache: as a worker returns them
+    plan = extraction.plan_extraction(dumps, cache, PARSER_VERSION)
+    fresh = extraction.extract_batch([p.dump for p in plan])  # no cache: as a worker returns them
     assert all(isinstance(e, ExtractedDump) for e in fresh)
     # Two sample dumps' worth of bytes per pack.
     sizes = sorted(p.size for p in plan)
-    monkeypatch.setattr(refresh, "EXTRACT_CHUNK_BYTES", sizes[0] + sizes[1])
-    collected = refresh.collect_extractions(plan, fresh, cache)
+    monkeypatch.setattr(extraction, "EXTRACT_CHUNK_BYTES", sizes[0] + sizes[1])
+    collected = extraction.collect_extractions(plan, fresh, cache)
     stored = ExtractCache(cache)
     assert 1 < len(stored.packs) < len(plan)
     assert sorted(k for _, k in collected.entries) == sorted(stored.pack_of)
-    assert set(collected.how.values()) == {refresh.PARSED}
+    assert set(collected.how.values()) == {extraction.PARSED}
     # The next run finds every dump cached.
-    again = refresh.plan_extraction(dumps, cache, PARSER_VERSION)
+    again = extraction.plan_extraction(dumps, cache, PARSER_VERSION)
     assert all(p.cached for p in again)

@@ -15,8 +15,8 @@ from conftest import RAW, read_table, table_bytes
 from typer.testing import CliRunner
 
 import pipelines.extract
+import pipelines.extraction
 import pipelines.flows
-import pipelines.refresh
 from pipelines.cli import app
 from pipelines.extract_cache import ExtractCache
 
@@ -48,13 +48,13 @@ def raw(tmp_path: Path) -> Path:
 def parsed(monkeypatch) -> list[str]:
     """The files the refresh actually parses, in the order it parses them."""
     calls: list[str] = []
-    real = pipelines.refresh.extract_dumps
+    real = pipelines.extraction.extract_dumps
 
     def counting(dumps):
         calls.extend(d.source_file for d in dumps)
         return real(dumps)
 
-    monkeypatch.setattr(pipelines.refresh, "extract_dumps", counting)
+    monkeypatch.setattr(pipelines.extraction, "extract_dumps", counting)
     return calls
 
 
