@@ -127,13 +127,14 @@ class _LinkStepPeaks:
 
         @contextmanager
         def measured(steps, name: str) -> Iterator[None]:
-            # What ran since the last step (or the stage's start) keeps its peak too.
+            # What ran since the last step ended (or the stage started) keeps its peak too.
             gap = rss.peak_mb()
             peaks[BETWEEN_STEPS] = max(peaks.get(BETWEEN_STEPS, 0.0), gap)
             rss.reset()
             with timed(steps, name):
                 yield
             peaks[name] = max(peaks.get(name, 0.0), rss.peak_mb())
+            rss.reset()
 
         linkage._Steps.__call__ = measured
 
