@@ -1,13 +1,10 @@
 """paperlake: scraped research-paper listings to an analytic warehouse."""
 
-import os
-
 __version__ = "0.1.0"
 
-# Polars' allocator (jemalloc, whose settings carry the _RJEM_ prefix) keeps the
-# pages a frame freed for ~10 s before it gives them back, so a refresh's
-# resident size is that of every frame of the last seconds, not of the frames
-# alive: at 1 GB of dumps 0.1-0.3 GB more in each link step (BENCHMARKS.md).
-# Read once, when Polars loads: hence here, before any stage imports it. The
-# processes a refresh starts (Dask workers) inherit it. A value already set wins.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+# Polars' allocator (jemalloc) is left at Polars' own settings: freed pages are
+# kept about a second for reuse. Told to give them back at once
+# (_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0, set before Polars
+# loads), a refresh of 1 GB of dumps peaks 0.2-0.25 GB lower in its link but
+# takes 25 % longer from scratch and 79 % longer for one new dump, every
+# freed page faulted in again (BENCHMARKS.md; README, "Memory or time").
