@@ -378,6 +378,8 @@ def test_runner_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
         "flow overhead (end-stages)",
         "incremental / full refresh =",
         "peak RSS / input =",
+        "link RSS MB  full:",
+        "link RSS MB  +1 MB:",
         "linkage      precision",
         "views ms",
         "extract MB/s",
@@ -390,6 +392,12 @@ def test_runner_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
     for stage in res["stages"]["stages"].values():
         assert stage["seconds"] > 0 and stage["peak_rss_mb"] > 0
     assert res["stages"]["records"] > 0 and res["floor"]["lines"] > 0
+    # Each linking step has its own peak, and the link stage's is the highest of them.
+    for run in ("stages", "incremental"):
+        peaks = res[run]["link_step_peak_rss_mb"]
+        assert set(res[run]["link_steps"]) | {"(between steps)"} == set(peaks)
+        assert all(mb > 0 for mb in peaks.values())
+        assert res[run]["stages"]["link"]["peak_rss_mb"] >= max(peaks.values())
     assert 0 < res["linkage"]["precision"] <= 1 and 0 < res["linkage"]["recall"] <= 1
     assert res["linkage"]["records_scored"] == res["stages"]["records"]
     assert res["flow"]["records"] == res["stages"]["records"]
