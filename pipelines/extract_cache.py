@@ -148,10 +148,14 @@ class ExtractCache:
 
         Raises KeyError for a key the cache does not hold.
         """
+        return list(self._grouped(keys).values())
+
+    def _grouped(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Pack name -> the ``keys`` it holds, packs by name."""
         groups: dict[str, list[str]] = {}
         for key in keys:
             groups.setdefault(self.pack_of[key], []).append(key)
-        return [groups[pack] for pack in sorted(groups)]
+        return {pack: groups[pack] for pack in sorted(groups)}
 
     def scan(self, keys: Iterable[str], part: str, schema: pl.Schema) -> pl.LazyFrame:
         """One part (``records``, ``rejects``, ``source``, ``profile``) of the entries
@@ -162,8 +166,7 @@ class ExtractCache:
         Raises KeyError for a key the cache does not hold.
         """
         scans = []
-        for mine in self.by_pack(keys):
-            pack = self.pack_of[mine[0]]
+        for pack, mine in self._grouped(keys).items():
             scan = pl.scan_parquet(self.dir / pack / f"{part}.parquet")
             if len(mine) < len(self.packs[pack]):
                 scan = scan.filter(pl.col(KEY).is_in(mine))

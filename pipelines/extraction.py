@@ -165,7 +165,9 @@ def extract_batch(
     return out
 
 
-def _read_dumps(dumps: list[DumpFile], unread: list) -> Iterator[DumpBytes]:
+def _read_dumps(
+    dumps: list[DumpFile], unread: list[ExtractedDump | CachedDump]
+) -> Iterator[DumpBytes]:
     """Each dump's bytes, read one at a time; a dump that cannot be read goes to
     ``unread`` as a quarantined extraction instead."""
     for dump in dumps:

@@ -22,20 +22,16 @@ from pipelines import delta, publish, store
 from pipelines.curation import unmatched_references
 from pipelines.extract.schema import REJECTS
 
-# The extract stage lives in pipelines.extraction; its entry points stay importable from here.
+# The extract stage lives in pipelines.extraction; the entry points callers use
+# stay importable from here, as the link's and the stage step's do.
 from pipelines.extraction import (  # noqa: F401
-    EXTRACT_CHUNK_BYTES,
     PARSED,
     REUSED,
-    CachedDump,
     Collected,
     PlannedDump,
     batches,
-    cache_extractions,
-    cache_key,
     collect_extractions,
     combine,
-    entry_key,
     extract_batch,
     plan_extraction,
 )
